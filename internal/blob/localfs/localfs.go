@@ -404,6 +404,9 @@ func (b *Bucket) List(ctx context.Context, opts blob.ListOptions) ([]blob.Attrs,
 		return nil, err
 	}
 	prefix, after := opts.Prefix, opts.StartAfter
+	if strings.HasPrefix(prefix, StagingDir+"/") {
+		return nil, nil // no object can live in the staging directory
+	}
 	// Start at the deepest directory the prefix names completely.
 	start := "."
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -139,6 +140,9 @@ func TestCrashMidPut(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, as, 1)
 	require.Equal(t, "k", as[0].Key)
+	as, err = b.List(ctx, blob.ListOptions{Prefix: localfs.StagingDir + "/"})
+	require.NoError(t, err)
+	require.Empty(t, as)
 	got, err := blob.ReadAll(ctx, b, "k")
 	require.NoError(t, err)
 	require.Equal(t, "committed", string(got))
@@ -176,6 +180,32 @@ func TestDeletePrunesDirectories(t *testing.T) {
 	require.DirExists(t, b.Dir())
 }
 
+// BenchmarkBaselineWriteFsync is the floor for a durable Put on this disk:
+// os.WriteFile of 1 KiB plus fsync of the file, no rename or directory sync.
+func BenchmarkBaselineWriteFsync(b *testing.B) {
+	dir := b.TempDir()
+	payload := make([]byte, 1024)
+	i := 0
+	for b.Loop() {
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Write(payload); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		i++
+	}
+}
+
 func BenchmarkBucket(b *testing.B) {
 	blobtest.Bench(b, func(b *testing.B) blob.Bucket { return newBucket(b) })
+}
+
+func TestConformancePrefixed(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Bucket { return blob.Prefixed(newBucket(t), "warehouse/main") })
 }
