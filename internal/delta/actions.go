@@ -170,7 +170,6 @@ type CommitInfo struct {
 	Other             map[string]json.RawMessage
 }
 
-
 // UnmarshalJSON implements json.Unmarshaler.
 func (c *CommitInfo) UnmarshalJSON(b []byte) error {
 	var m map[string]json.RawMessage

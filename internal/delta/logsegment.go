@@ -19,11 +19,11 @@ type LogFileKind int
 
 // The kinds of log file.
 const (
-	KindCommit          LogFileKind = iota // N.json
-	KindCheckpoint                         // N.checkpoint.parquet (classic, or V2 under the classic name)
-	KindMultiPart                          // N.checkpoint.P.K.parquet
-	KindV2Checkpoint                       // N.checkpoint.<uuid>.json|parquet
-	KindCompaction                         // X.Y.compacted.json
+	KindCommit       LogFileKind = iota // N.json
+	KindCheckpoint                      // N.checkpoint.parquet (classic, or V2 under the classic name)
+	KindMultiPart                       // N.checkpoint.P.K.parquet
+	KindV2Checkpoint                    // N.checkpoint.<uuid>.json|parquet
+	KindCompaction                      // X.Y.compacted.json
 )
 
 // LogFile is a parsed _delta_log/ entry.
@@ -100,9 +100,9 @@ func parseLogName(name string) (LogFile, bool) {
 
 // lastCheckpoint is the content of _delta_log/_last_checkpoint.
 type lastCheckpoint struct {
-	Version int64  `json:"version"`
-	Size    int64  `json:"size"`
-	Parts   *int   `json:"parts,omitempty"`
+	Version int64 `json:"version"`
+	Size    int64 `json:"size"`
+	Parts   *int  `json:"parts,omitempty"`
 }
 
 // readLastCheckpoint returns the hinted checkpoint version, or -1 when the
