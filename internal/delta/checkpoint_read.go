@@ -93,6 +93,9 @@ func CheckpointSchema() *StructType { return cpActions }
 func (t *Table) readParquetActions(ctx context.Context, key string) ([]Action, error) {
 	pf, err := t.readParquetObject(ctx, key)
 	if err != nil {
+		if e := errs.As(err); e != nil && e.Reason == ReasonCorruptData {
+			return nil, errs.Wrap(errs.Invalid, ReasonCorruptLog, e.Err, "corrupt checkpoint: %s", e.Msg)
+		}
 		return nil, err
 	}
 	// Old checkpoints lack some top-level columns; read only those present.
