@@ -177,7 +177,7 @@ func (t *Table) LogSegment(ctx context.Context, version int64) (*LogSegment, err
 func (t *Table) segmentFrom(files []LogFile, version int64) (*LogSegment, error) {
 	prefix := t.logPrefix()
 	if len(files) == 0 {
-		return nil, errs.E(errs.NotFound, ReasonTableNotFound, "%q is not a Delta table: no commit or checkpoint files in %s", t.root, prefixOrRoot(prefix))
+		return nil, errs.E(errs.NotFound, ReasonTableNotFound, "%s is not a Delta table: no commit or checkpoint files in %s", tableName(t.root), prefixOrRoot(prefix))
 	}
 	var commits []LogFile
 	cps := map[int64][][]LogFile{} // version -> candidate complete checkpoints
@@ -225,7 +225,7 @@ func (t *Table) segmentFrom(files []LogFile, version int64) (*LogSegment, error)
 		if version >= 0 {
 			return nil, errs.E(errs.NotFound, ReasonVersionNotFound, "version %d of %s does not exist: the log has no commit or checkpoint at or before it", version, prefixOrRoot(prefix))
 		}
-		return nil, errs.E(errs.NotFound, ReasonTableNotFound, "%q is not a Delta table: no commit or checkpoint files in %s", t.root, prefixOrRoot(prefix))
+		return nil, errs.E(errs.NotFound, ReasonTableNotFound, "%s is not a Delta table: no commit or checkpoint files in %s", tableName(t.root), prefixOrRoot(prefix))
 	}
 	target := version
 	if target < 0 {
@@ -288,4 +288,11 @@ func prefixOrRoot(p string) string {
 		return "the bucket root"
 	}
 	return p
+}
+
+func tableName(root string) string {
+	if root == "" {
+		return "the table root"
+	}
+	return strings.TrimSuffix(root, "/")
 }
