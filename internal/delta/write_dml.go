@@ -245,6 +245,16 @@ func predicateString(p Predicate) string {
 // DMLOptions configure Delete, Update and Merge.
 type DMLOptions struct {
 	Txn TransactionOptions
+	// Snapshot, when set, is the snapshot the operation reads (default: the
+	// latest). Commit still lands on the newest version if no conflict.
+	Snapshot *Snapshot
+}
+
+func (t *Table) startDML(ctx context.Context, opts DMLOptions) (*Transaction, error) {
+	if opts.Snapshot != nil {
+		return opts.Snapshot.StartTransaction(opts.Txn)
+	}
+	return t.StartTransaction(ctx, opts.Txn)
 }
 
 // DMLResult reports what a DML operation changed.
@@ -480,7 +490,7 @@ func (w *rewriter) candidates(p Predicate) ([]ScanFile, func(Row) tri, func(Row)
 // DELTA_INVALID_PREDICATE (unknown column, bad literal); errs.Conflict from
 // Commit; storage errors.
 func (t *Table) Delete(ctx context.Context, where Predicate, opts DMLOptions) (DMLResult, error) {
-	txn, err := t.StartTransaction(ctx, opts.Txn)
+	txn, err := t.startDML(ctx, opts)
 	if err != nil {
 		return DMLResult{}, err
 	}
@@ -543,7 +553,7 @@ type UpdateSpec struct {
 // errs.Invalid DELTA_INVALID_PREDICATE / DELTA_SCHEMA_MISMATCH (unknown
 // column in Set, value that does not fit); errs.Conflict; storage errors.
 func (t *Table) Update(ctx context.Context, spec UpdateSpec, opts DMLOptions) (DMLResult, error) {
-	txn, err := t.StartTransaction(ctx, opts.Txn)
+	txn, err := t.startDML(ctx, opts)
 	if err != nil {
 		return DMLResult{}, err
 	}
@@ -637,7 +647,7 @@ type MergeSpec struct {
 // DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE,
 // DELTA_SCHEMA_MISMATCH; errs.Conflict; storage errors.
 func (t *Table) Merge(ctx context.Context, spec MergeSpec, opts DMLOptions) (DMLResult, error) {
-	txn, err := t.StartTransaction(ctx, opts.Txn)
+	txn, err := t.startDML(ctx, opts)
 	if err != nil {
 		return DMLResult{}, err
 	}
