@@ -19,7 +19,7 @@ import (
 // newDeltaCmd is the read-only `lakebox delta` command group over a local
 // Delta table directory (or file:// URL).
 func newDeltaCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "delta", Short: "Inspect local Delta tables (scan, history, describe, changes)", Args: noArgs}
+	cmd := &cobra.Command{Use: "delta", Short: "Read and maintain Delta tables on local disk (scan, history, describe, changes, optimize, vacuum, restore)", Args: noArgs}
 
 	var version int64
 	var ts, columns, where, format string
@@ -202,6 +202,7 @@ surviving files are not filtered. --format jsonl prints the delta-compat encodin
 	changes.Flags().StringVar(&format, "format", "table", "output format: table, jsonl or csv")
 
 	cmd.AddCommand(scan, history, describe, changes)
+	cmd.AddCommand(deltaWriteCommands(g)...)
 	return cmd
 }
 

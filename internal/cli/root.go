@@ -112,6 +112,7 @@ LAKEBOX_TOKEN.`,
 		newPrincipalCmd(g, client.Users),
 		newPrincipalCmd(g, client.Groups),
 		newPrincipalCmd(g, client.ServicePrincipals),
+		newDeltaCmd(g),
 		newVersionCmd(g),
 	)
 	groupCommands(root)

@@ -101,11 +101,29 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		sdb.SetMaxOpenConns(1)
 	}
 	db := &DB{sql: sdb, dialect: SQLite, redacted: rawURL}
-	if err := sdb.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, sdb); err != nil {
 		sdb.Close()
 		return nil, errs.Wrap(errs.Unavailable, "METASTORE_UNAVAILABLE", err, "cannot open SQLite metastore %s (is the directory writable?)", path)
 	}
 	return db, nil
+}
+
+// pingSQLite opens the first connection. Switching a new file to WAL mode
+// takes an exclusive lock that SQLite's busy handler does not wait for, so
+// replicas opening a fresh file together retry on SQLITE_BUSY.
+func pingSQLite(ctx context.Context, sdb *sql.DB) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 200*time.Millisecond) {
+		err := sdb.PingContext(ctx)
+		if err == nil || !errs.Is(translate(err), errs.Unavailable) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 func sep(dsn string) string {

@@ -79,7 +79,7 @@ func S3(t testing.TB) s3blob.Config {
 	s3Once.Do(func() { s3Shared = startS3() })
 	srv := s3Shared
 	if srv.skip != "" {
-		t.Skip(srv.skip)
+		skipOrFail(t, srv.skip)
 	}
 	if srv.err != nil {
 		t.Fatalf("testenv: %v", srv.err)

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs the whole Lakebox test suite on this machine, first installing and
+# starting whatever the tests need that is missing:
+#   - Go modules (go mod download)
+#   - versitygw, the S3 server the S3 tests run against (go install)
+#   - PostgreSQL on 127.0.0.1:5432 (started if stopped, installed with apt if absent)
+# Nothing is skipped: LAKEBOX_REQUIRE_SERVICES=1 turns a missing service into
+# a test failure instead of a skip.
+#
+# Usage: scripts/test.sh [go test flags/packages]   (default: ./...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+export PATH="$PATH:$(go env GOPATH)/bin"
+export LAKEBOX_REQUIRE_SERVICES=1
+
+apt_install() {
+  if ! command -v apt-get >/dev/null; then
+    log "apt-get not available; install $* by hand"; return 1
+  fi
+  if [ -z "${APT_UPDATED:-}" ]; then
+    log "apt-get update"
+    apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_go_modules() {
+  log "Go modules"
+  go mod download
+}
+
+ensure_versitygw() {
+  if command -v versitygw >/dev/null || [ -n "${LAKEBOX_TEST_S3_ENDPOINT:-}" ]; then return; fi
+  log "installing versitygw v1.8.0 (S3 test server; about two minutes)"
+  (cd "$(mktemp -d)" && GOFLAGS= go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)
+}
+
+pg_url="${LAKEBOX_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+pg_ok() { command -v psql >/dev/null && psql "$pg_url" -qtAc 'select 1' >/dev/null 2>&1; }
+
+ensure_postgres() {
+  if pg_ok; then return; fi
+  if ! command -v pg_ctlcluster >/dev/null; then
+    apt_install postgresql postgresql-client
+  fi
+  local ver
+  ver=$(ls /etc/postgresql | sort -V | tail -n1)
+  log "starting PostgreSQL $ver"
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  for _ in $(seq 1 30); do pg_ok && return; sleep 1; done
+  # A fresh Debian cluster does not trust TCP connections: give the postgres
+  # role a password and use it.
+  log "setting a password for the postgres role"
+  su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  pg_url="postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"
+  export LAKEBOX_TEST_POSTGRES_URL="$pg_url"
+  for _ in $(seq 1 10); do pg_ok && return; sleep 1; done
+  log "PostgreSQL is still unreachable at $pg_url"; exit 1
+}
+
+ensure_tools() {
+  command -v gcc >/dev/null || apt_install gcc
+  command -v psql >/dev/null || apt_install postgresql-client
+}
+
+ensure_go_modules
+ensure_tools
+ensure_postgres
+ensure_versitygw
+
+if [ -z "${LAKEBOX_SHARED:-}" ] && [ ! -d ../shared/delta-compat ]; then
+  log "note: ../shared/delta-compat is absent, so the Delta compatibility corpus tests will skip"
+fi
+
+log "go vet"
+go vet ./...
+log "go test"
+if [ $# -eq 0 ]; then set -- ./...; fi
+go test -count=1 -timeout 60m "$@"
