@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakebox/lakebox/internal/blob/localfs"
+	"github.com/lakebox/lakebox/internal/blob/s3blob"
 	"github.com/lakebox/lakebox/internal/delta"
 	"github.com/lakebox/lakebox/internal/errs"
 )
@@ -26,12 +28,17 @@ func newDeltaCmd(g *globals) *cobra.Command {
 	scan := &cobra.Command{
 		Use:   "scan PATH",
 		Short: "Print the rows of a Delta table (optionally at a version or timestamp)",
-		Long: `Print the rows of a Delta table. --where prunes files by partition values and
-statistics only (col op literal, AND/OR, IS [NOT] NULL, IN (...)); rows inside
-surviving files are not filtered. --format jsonl prints the delta-compat encoding.`,
+		Long: `Print the rows of a Delta table. PATH is a local directory, a file:// URL or
+s3://bucket/prefix?endpoint=http://host:port&path_style=true (credentials from
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+
+--where selects rows: terms "col op literal" (=, !=, <, <=, >, >=),
+"col IS [NOT] NULL" and "col IN (lit, ...)" joined by AND / OR (AND binds
+tighter; no parentheses). Files are skipped by partition values and min/max
+statistics before any is read. --format jsonl prints the delta-compat encoding.`,
 		Args: exactArgs(1, "PATH"),
 		RunE: func(c *cobra.Command, args []string) error {
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}
@@ -75,7 +82,7 @@ surviving files are not filtered. --format jsonl prints the delta-compat encodin
 	scan.Flags().Int64Var(&version, "version", -1, "read this table version")
 	scan.Flags().StringVar(&ts, "timestamp", "", "read the version current at this time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])")
 	scan.Flags().StringVar(&columns, "columns", "", "comma-separated columns to print")
-	scan.Flags().StringVar(&where, "where", "", "file-pruning predicate, e.g. \"year = 2024 AND id > 10\"")
+	scan.Flags().StringVar(&where, "where", "", "row filter, also used to skip files by partition values and statistics, e.g. \"year = 2024 AND id > 10\"")
 	scan.Flags().StringVar(&format, "format", "table", "output format: table, jsonl or csv")
 
 	history := &cobra.Command{
@@ -83,7 +90,7 @@ surviving files are not filtered. --format jsonl prints the delta-compat encodin
 		Short: "List the commits of a Delta table, newest first",
 		Args:  exactArgs(1, "PATH"),
 		RunE: func(c *cobra.Command, args []string) error {
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}
@@ -124,7 +131,7 @@ surviving files are not filtered. --format jsonl prints the delta-compat encodin
 		Short: "Show protocol, features, schema, partitioning, file count and size",
 		Args:  exactArgs(1, "PATH"),
 		RunE: func(c *cobra.Command, args []string) error {
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}
@@ -185,7 +192,7 @@ surviving files are not filtered. --format jsonl prints the delta-compat encodin
 			if !c.Flags().Changed("from") {
 				return usagef("--from is required")
 			}
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}
@@ -206,12 +213,29 @@ surviving files are not filtered. --format jsonl prints the delta-compat encodin
 	return cmd
 }
 
-// openDeltaPath opens a local directory or file:// URL as a table.
-func openDeltaPath(p string) (*delta.Table, func(), error) {
+// openDeltaPath opens a table at a local directory, a file:// URL or an
+// s3://bucket/prefix?endpoint=…&region=…&path_style=true URL (credentials from
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+func openDeltaPath(ctx context.Context, env *Env, p string) (*delta.Table, func(), error) {
+	if strings.HasPrefix(p, "s3://") {
+		cfg, err := s3blob.ParseURL(p)
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		cfg.AccessKey, cfg.SecretKey = env.Getenv("AWS_ACCESS_KEY_ID"), env.Getenv("AWS_SECRET_ACCESS_KEY")
+		if r := env.Getenv("AWS_REGION"); r != "" && cfg.Region == "" {
+			cfg.Region = r
+		}
+		b, err := s3blob.New(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return delta.NewTable(b, ""), func() {}, nil
+	}
 	if strings.HasPrefix(p, "file://") {
 		p = strings.TrimPrefix(p, "file://")
 	} else if strings.Contains(p, "://") {
-		return nil, nil, usagef("PATH %q: only local directories and file:// URLs are accepted", p)
+		return nil, nil, usagef("PATH %q: accepted are local directories, file:// and s3:// URLs", p)
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {

@@ -25,7 +25,7 @@ the rows of each partition are rewritten in Z-order of the given columns.
 Rows are unchanged; the commit has dataChange=false.`,
 		Args: exactArgs(1, "PATH"),
 		RunE: func(c *cobra.Command, args []string) error {
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}
@@ -64,7 +64,7 @@ files without deleting them.`,
 			if retainHours < 0 {
 				return usagef("--retain-hours must be >= 0")
 			}
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}
@@ -107,7 +107,7 @@ files without deleting them.`,
 			if !c.Flags().Changed("version") {
 				return usagef("--version is required")
 			}
-			tbl, closeFn, err := openDeltaPath(args[0])
+			tbl, closeFn, err := openDeltaPath(c.Context(), g.env, args[0])
 			if err != nil {
 				return err
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakebox/lakebox/internal/client"
-	"github.com/lakebox/lakebox/internal/errs"
 )
 
 // Env is what a command may touch of the outside world.
@@ -66,14 +65,7 @@ func RunEnv(ctx context.Context, env *Env, args []string) int {
 
 // errorLine renders err on one line (driver errors can span several).
 func errorLine(err error) string {
-	msg := err.Error()
-	var api *client.APIError
-	if errors.As(err, &api) {
-		msg = api.Error()
-	} else if e := errs.As(err); e != nil {
-		msg = e.Error()
-	}
-	return strings.Join(strings.Fields(msg), " ")
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func isCobraUsage(err error) bool {

@@ -117,7 +117,7 @@ func (c *Client) FindPrincipal(ctx context.Context, kind Resource, nameOrID stri
 	attr := map[Resource]string{Users: "userName", Groups: "displayName", ServicePrincipals: "applicationId"}[kind]
 	l, err := c.ListPrincipals(ctx, kind, attr+` eq "`+nameOrID+`"`, 0, 0)
 	if err == nil && len(l.Resources) == 1 {
-		return l.Resources[0], nil
+		nameOrID = l.Resources[0].ID // list entries omit members and groups
 	}
 	return c.GetPrincipal(ctx, kind, nameOrID)
 }

@@ -3,6 +3,7 @@ package delta
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/lakebox/lakebox/internal/errs"
 )
@@ -31,7 +32,9 @@ type ScanFile struct {
 type ScanOptions struct {
 	// Columns are logical top-level column names; empty means all.
 	Columns []string
-	// Filter prunes files by partition values and statistics (nil = none).
+	// Filter selects rows (nil = all): files are pruned by partition values
+	// and statistics, and Rows/ReadFile return only rows for which the
+	// filter is TRUE (SQL semantics: NULL is not TRUE).
 	Filter Predicate
 }
 
@@ -41,6 +44,13 @@ type Scan struct {
 	schema *StructType // output schema (projection, logical)
 	filter Predicate
 	parts  map[string]bool // logical partition column names
+
+	// With a filter, files are read in readSchema (the projection plus the
+	// filter's columns), rows are kept when match is TRUE, and project maps
+	// a read row to the output schema.
+	readSchema *StructType
+	match      func(Row) tri
+	project    []int
 }
 
 // Scan prepares a scan. Errors: errs.Invalid (DELTA_INVALID_PREDICATE or
@@ -71,7 +81,35 @@ func (s *Snapshot) Scan(opts ScanOptions) (*Scan, error) {
 		return nil, err
 	}
 	sc.filter = f
+	sc.readSchema = sc.schema
+	if f != nil {
+		if err := sc.prepareRowFilter(); err != nil {
+			return nil, err
+		}
+	}
 	return sc, nil
+}
+
+// prepareRowFilter sets up reading the filter's columns alongside the
+// projection and evaluating the filter on each row.
+func (sc *Scan) prepareRowFilter() error {
+	read := &StructType{Fields: append([]*StructField(nil), sc.schema.Fields...)}
+	for _, col := range predicateColumns(sc.filter) {
+		top, _, _ := strings.Cut(col, ".")
+		if read.Field(top) == nil {
+			read.Fields = append(read.Fields, sc.snap.schema.Field(top))
+		}
+	}
+	match, err := compilePredicate(read, sc.filter)
+	if err != nil {
+		return err
+	}
+	sc.readSchema, sc.match = read, match
+	sc.project = make([]int, len(sc.schema.Fields))
+	for i := range sc.project {
+		sc.project[i] = i // the projection is a prefix of the read schema
+	}
+	return nil
 }
 
 func columnNames(st *StructType) string {
@@ -161,8 +199,8 @@ func (sc *Scan) Files(ctx context.Context) ([]ScanFile, error) {
 	return out, nil
 }
 
-// Rows calls fn for every row of every surviving file (deleted rows
-// excluded). Rows are not filtered by the predicate beyond file pruning.
+// Rows calls fn for every row of every surviving file that the filter
+// selects (deleted rows excluded).
 func (sc *Scan) Rows(ctx context.Context, fn func(Row) error) error {
 	files, err := sc.Files(ctx)
 	if err != nil {
@@ -181,7 +219,15 @@ func (sc *Scan) Rows(ctx context.Context, fn func(Row) error) error {
 // Errors: errs.NotFound (file or DV missing), errs.Invalid with reason
 // DELTA_CORRUPT_DATA_FILE naming the file.
 func (sc *Scan) ReadFile(ctx context.Context, f ScanFile, fn func(Row) error) error {
-	return sc.snap.readDataFile(ctx, sc.schema, sc.parts, f.Add.Path, f.PartitionValues, f.DeletionVector, nil, fn)
+	if sc.match == nil {
+		return sc.snap.readDataFile(ctx, sc.schema, sc.parts, f.Add.Path, f.PartitionValues, f.DeletionVector, nil, fn)
+	}
+	return sc.snap.readDataFile(ctx, sc.readSchema, sc.parts, f.Add.Path, f.PartitionValues, f.DeletionVector, nil, func(r Row) error {
+		if sc.match(r) != triTrue {
+			return nil
+		}
+		return fn(r[:len(sc.project)])
+	})
 }
 
 // readDataFile reads logPath with out schema; extra appends values after the
