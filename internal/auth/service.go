@@ -78,32 +78,51 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Identity, e
 		return nil, errBadToken
 	}
 	hash := HashToken(secret)
-	t, err := s.store.TokenByHash(ctx, hash)
+	t, p, groups, err := s.resolve(ctx, hash)
 	if errs.Is(err, errs.NotFound) {
 		return nil, errBadToken
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up token: %w", err)
+		return nil, fmt.Errorf("resolve token: %w", err)
 	}
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || t.Expired(s.now()) {
 		return nil, errBadToken
 	}
-	p, err := s.store.GetPrincipal(ctx, t.PrincipalID)
-	if errs.Is(err, errs.NotFound) {
-		return nil, errBadToken
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load principal: %w", err)
-	}
 	if !p.Active {
 		return nil, errs.E(errs.Unauthenticated, "UNAUTHENTICATED", "principal %q is disabled", p.Name)
 	}
-	id, err := s.identityOf(ctx, p)
-	if err != nil {
-		return nil, err
-	}
+	id := newIdentity(p, groups)
 	id.TokenID = t.ID
 	return id, nil
+}
+
+// resolve loads a token, its principal and transitive groups, in one step
+// when the store implements TokenResolver.
+func (s *Service) resolve(ctx context.Context, hash []byte) (Token, Principal, []Principal, error) {
+	if r, ok := s.store.(TokenResolver); ok {
+		return r.ResolveToken(ctx, hash)
+	}
+	t, err := s.store.TokenByHash(ctx, hash)
+	if err != nil {
+		return Token{}, Principal{}, nil, err
+	}
+	p, err := s.store.GetPrincipal(ctx, t.PrincipalID)
+	if err != nil {
+		return Token{}, Principal{}, nil, err
+	}
+	groups, err := s.transitiveGroups(ctx, p.ID)
+	return t, p, groups, err
+}
+
+func newIdentity(p Principal, groups []Principal) *Identity {
+	id := &Identity{Principal: p}
+	for _, g := range groups {
+		id.Groups = append(id.Groups, g.Name)
+		if g.Name == AdminsGroup {
+			id.Admin = true
+		}
+	}
+	return id
 }
 
 // identityOf computes the transitive groups of p.
@@ -112,14 +131,7 @@ func (s *Service) identityOf(ctx context.Context, p Principal) (*Identity, error
 	if err != nil {
 		return nil, err
 	}
-	id := &Identity{Principal: p}
-	for _, g := range groups {
-		id.Groups = append(id.Groups, g.Name)
-		if g.Name == AdminsGroup {
-			id.Admin = true
-		}
-	}
-	return id, nil
+	return newIdentity(p, groups), nil
 }
 
 // transitiveGroups returns every group principalID belongs to, directly or

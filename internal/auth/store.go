@@ -62,3 +62,14 @@ type Store interface {
 	MembershipStore
 	TokenStore
 }
+
+// TokenResolver is an optional upgrade of Store: a backend that can resolve
+// a token, its principal and the principal's transitive groups in a few
+// queries implements it, and Authenticate uses it instead of walking the
+// membership graph one level per query.
+type TokenResolver interface {
+	// ResolveToken returns the token with hash, its principal and every
+	// group the principal belongs to directly or through nesting.
+	// Errors: errs.NotFound for an unknown hash.
+	ResolveToken(ctx context.Context, hash []byte) (Token, Principal, []Principal, error)
+}

@@ -117,6 +117,8 @@ func RunStore(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		})
 	})
 
+	t.Run("ResolveToken", func(t *testing.T) { runResolver(t, newStore(t), mk, now) })
+
 	t.Run("Tokens", func(t *testing.T) {
 		s := newStore(t)
 		require.NoError(t, s.CreatePrincipal(ctx, mk("u", auth.KindUser, "u")))
@@ -154,6 +156,33 @@ func RunStore(t *testing.T, newStore func(t *testing.T) auth.Store) {
 			require.True(t, errs.Is(err, errs.NotFound))
 		})
 	})
+}
+
+// runResolver checks the optional TokenResolver upgrade.
+func runResolver(t *testing.T, s auth.Store, mk func(string, auth.Kind, string) auth.Principal, now time.Time) {
+	r, ok := s.(auth.TokenResolver)
+	if !ok {
+		t.Skip("store does not implement auth.TokenResolver")
+	}
+	ctx := context.Background()
+	for _, p := range []auth.Principal{mk("u", auth.KindUser, "u"), mk("g1", auth.KindGroup, "g1"), mk("g2", auth.KindGroup, "g2"),
+		mk("g3", auth.KindGroup, "g3"), mk("other", auth.KindGroup, "other")} {
+		require.NoError(t, s.CreatePrincipal(ctx, p))
+	}
+	// u ∈ g1 ∈ g2 ∈ g3, and g3 ∈ g1 closes a cycle the store must survive.
+	require.NoError(t, s.AddMember(ctx, "g1", "u"))
+	require.NoError(t, s.AddMember(ctx, "g2", "g1"))
+	require.NoError(t, s.AddMember(ctx, "g3", "g2"))
+	require.NoError(t, s.AddMember(ctx, "g1", "g3"))
+	tok := auth.Token{ID: "t", PrincipalID: "u", Hash: auth.HashToken("lbx_r"), CreatedAt: now}
+	require.NoError(t, s.CreateToken(ctx, tok))
+	gotT, gotP, groups, err := r.ResolveToken(ctx, tok.Hash)
+	require.NoError(t, err)
+	require.Equal(t, tok, gotT)
+	require.Equal(t, "u", gotP.Name)
+	require.Equal(t, []string{"g1", "g2", "g3"}, names(groups))
+	_, _, _, err = r.ResolveToken(ctx, auth.HashToken("lbx_unknown"))
+	require.True(t, errs.Is(err, errs.NotFound), "got %v", err)
 }
 
 func names(ps []auth.Principal) []string {
