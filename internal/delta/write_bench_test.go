@@ -1,10 +1,11 @@
 package delta
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
 
+	"github.com/lakebox/lakebox/internal/blob/localfs"
 	"github.com/lakebox/lakebox/internal/blob/memblob"
 )
 
@@ -53,10 +55,17 @@ func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
 	var deltaDur, baseDur time.Duration
 	for it := 0; it < b.N; it++ {
-		// Baseline: parquet-go directly.
+		// Both write to local disk in the same directory: the baseline one
+		// Parquet file with parquet-go, the Delta writer a table through
+		// localfs (temp file, fsync, rename) plus its commit.
+		dir := b.TempDir()
 		start := time.Now()
-		var buf bytes.Buffer
-		w := parquet.NewGenericWriter[benchRec](&buf, parquet.Compression(&snappy.Codec{}))
+		out, err := os.Create(filepath.Join(dir, "baseline.parquet"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := bufio.NewWriterSize(out, 1<<20)
+		w := parquet.NewGenericWriter[benchRec](buf, parquet.Compression(&snappy.Codec{}))
 		for done := 0; done < n; done += benchBatch {
 			k := min(benchBatch, n-done)
 			if _, err := w.Write(recs[:k]); err != nil {
@@ -66,12 +75,23 @@ func BenchmarkAppend(b *testing.B) {
 		if err := w.Close(); err != nil {
 			b.Fatal(err)
 		}
+		if err := buf.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		if err := out.Sync(); err != nil {
+			b.Fatal(err)
+		}
 		baseDur += time.Since(start)
-		baseSize := buf.Len()
-		buf = bytes.Buffer{}
+		st, _ := out.Stat()
+		baseSize := st.Size()
+		out.Close()
 
 		// Delta writer.
-		tbl := NewTable(memblob.New(), "bench")
+		bucket, err := localfs.New(filepath.Join(dir, "tables"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tbl := NewTable(bucket, "bench")
 		if _, err := tbl.CreateTable(ctx, CreateTableOptions{Schema: schema}); err != nil {
 			b.Fatal(err)
 		}
