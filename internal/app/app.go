@@ -41,6 +41,8 @@ type App struct {
 	Auth      *auth.Service
 	Registry  *prometheus.Registry
 	Handler   *httpapi.Server
+	// MLflow holds tracking, artifacts and the model registry (mlflow.go).
+	MLflow MLflowParts
 	// GeneratedAdminToken is set when this start created the admin user and
 	// generated its token; the caller shows it once.
 	GeneratedAdminToken string
@@ -90,6 +92,7 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = httpapi.NewServer(a.Auth, httpapi.Options{Logger: log, Registerer: a.Registry, MaxBodyBytes: cfg.MaxBodyBytes})
 	a.Handler.MountPlatform(a.Auth, a.Registry, Version, a.DB.Ping, a.warehouseReady)
+	a.openMLflow()
 	return a, nil
 }
 
