@@ -23,6 +23,7 @@ import (
 	"github.com/lakebox/lakebox/internal/blob"
 	"github.com/lakebox/lakebox/internal/blob/localfs"
 	"github.com/lakebox/lakebox/internal/blob/s3blob"
+	"github.com/lakebox/lakebox/internal/catalog"
 	"github.com/lakebox/lakebox/internal/config"
 	"github.com/lakebox/lakebox/internal/errs"
 	"github.com/lakebox/lakebox/internal/httpapi"
@@ -43,6 +44,8 @@ type App struct {
 	Handler   *httpapi.Server
 	// MLflow holds tracking, artifacts and the model registry (mlflow.go).
 	MLflow MLflowParts
+	// Catalog is the Unity Catalog (catalog.go).
+	Catalog *catalog.Service
 	// GeneratedAdminToken is set when this start created the admin user and
 	// generated its token; the caller shows it once.
 	GeneratedAdminToken string
@@ -93,6 +96,9 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	a.Handler = httpapi.NewServer(a.Auth, httpapi.Options{Logger: log, Registerer: a.Registry, MaxBodyBytes: cfg.MaxBodyBytes})
 	a.Handler.MountPlatform(a.Auth, a.Registry, Version, a.DB.Ping, a.warehouseReady)
 	a.openMLflow()
+	if err := a.openCatalog(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

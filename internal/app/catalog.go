@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lakebox/lakebox/internal/blob"
+	"github.com/lakebox/lakebox/internal/blob/localfs"
+	"github.com/lakebox/lakebox/internal/blob/s3blob"
+	"github.com/lakebox/lakebox/internal/catalog"
+	"github.com/lakebox/lakebox/internal/config"
+	"github.com/lakebox/lakebox/internal/errs"
+	"github.com/lakebox/lakebox/internal/sqldb"
+)
+
+// warehouseURL is the canonical URL of the warehouse (file:///abs/path or
+// s3://bucket/prefix, no trailing slash).
+func warehouseURL(cfg config.Server) string {
+	if strings.HasPrefix(cfg.Warehouse, "file://") {
+		return "file://" + filepath.Clean(strings.TrimPrefix(cfg.Warehouse, "file://"))
+	}
+	return strings.TrimRight(cfg.Warehouse, "/")
+}
+
+// catalogStorage opens buckets for storage URLs: a local directory as its
+// own localfs root (so symbolic links cannot lead out of a volume or table
+// location), warehouse S3 prefixes as views of the warehouse bucket and
+// other S3 buckets with the server's S3 settings.
+type catalogStorage struct {
+	cfg       config.Server
+	warehouse blob.Bucket
+	whURL     string
+}
+
+// Open implements catalog.Storage.
+func (st *catalogStorage) Open(ctx context.Context, u string) (blob.Bucket, error) {
+	switch {
+	case strings.HasPrefix(u, "file://"):
+		dir := filepath.Clean(strings.TrimPrefix(u, "file://"))
+		b, err := localfs.New(dir)
+		if err != nil {
+			return nil, errs.Wrap(errs.Invalid, "INVALID_ARGUMENT", err, "cannot open storage location %s", u)
+		}
+		return b, nil
+	case strings.HasPrefix(u, "s3://"):
+		if u == st.whURL {
+			return st.warehouse, nil
+		}
+		if rel, ok := strings.CutPrefix(u, st.whURL+"/"); ok && strings.HasPrefix(st.whURL, "s3://") {
+			return blob.Prefixed(st.warehouse, rel), nil
+		}
+		c := st.cfg
+		c.Warehouse = u
+		sc, err := s3Config(c)
+		if err != nil {
+			return nil, err
+		}
+		return s3blob.New(ctx, sc)
+	}
+	return nil, errs.E(errs.Invalid, "INVALID_ARGUMENT", "unsupported storage location %q", u)
+}
+
+// openCatalog builds the Unity Catalog service, starts its purge of dropped
+// securables and mounts its API. LAKEBOX_DROP_RETENTION (a Go duration,
+// default 168h) sets how long dropped managed tables and volumes are kept.
+func (a *App) openCatalog(ctx context.Context) error {
+	wh := warehouseURL(a.Config)
+	var s3 *catalog.StaticCredentials
+	if strings.HasPrefix(wh, "s3://") && a.Config.S3AccessKey != "" {
+		s3 = &catalog.StaticCredentials{AccessKeyID: a.Config.S3AccessKey, SecretAccessKey: a.Config.S3SecretKey}
+	}
+	var retention time.Duration
+	if v := os.Getenv("LAKEBOX_DROP_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errs.E(errs.Invalid, "INVALID_CONFIG", "invalid LAKEBOX_DROP_RETENTION %q: use a duration such as 168h", v)
+		}
+		retention = d
+	}
+	a.Catalog = catalog.NewService(sqldb.NewCatalogStore(a.DB), &catalogStorage{cfg: a.Config, warehouse: a.Warehouse, whURL: wh},
+		catalog.AuthDirectory{Auth: a.Auth}, catalog.Options{WarehouseURL: wh, Retention: retention, S3: s3, Logger: a.Log})
+	if err := a.Catalog.Init(ctx); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.Catalog.Start(time.Hour))
+	a.Handler.MountUC(a.Catalog)
+	return nil
+}
