@@ -479,3 +479,85 @@ func testMLflowSearchRuns(t *testing.T, srv *apptest.Server) {
 	require.Equal(t, 200, st)
 	require.Len(t, body["runs"], 1)
 }
+
+func TestMLflowLoggedModels(t *testing.T) {
+	for _, ms := range apptest.Metastores {
+		t.Run(ms, func(t *testing.T) { testMLflowLoggedModels(t, apptest.New(t, ms)) })
+	}
+}
+
+func testMLflowLoggedModels(t *testing.T, srv *apptest.Server) {
+	ctx := context.Background()
+	c := srv.Admin
+	const api = "/api/2.0/mlflow/"
+	exp, err := c.CreateExperiment(ctx, "lm")
+	require.NoError(t, err)
+	run, err := c.CreateRun(ctx, exp, "train")
+	require.NoError(t, err)
+
+	st, body := mlf(t, srv, "POST", api+"logged-models", map[string]any{"experiment_id": exp, "name": "model", "source_run_id": run.Info.RunID,
+		"model_type": "sklearn", "tags": []tracking.Tag{{Key: "mlflow.source.type", Value: "LOCAL"}}, "params": []tracking.Param{{Key: "alpha", Value: "0.5"}}})
+	require.Equal(t, 200, st, "%v", body)
+	info := body["model"].(map[string]any)["info"].(map[string]any)
+	id := info["model_id"].(string)
+	require.Regexp(t, `^m-[0-9a-f]{32}$`, id)
+	require.Equal(t, "LOGGED_MODEL_PENDING", info["status"])
+	require.Equal(t, "mlflow-artifacts:/"+exp+"/models/"+id+"/artifacts", info["artifact_uri"])
+	require.Equal(t, run.Info.RunID, info["source_run_id"])
+
+	root := exp + "/models/" + id + "/artifacts"
+	require.NoError(t, c.UploadArtifact(ctx, root+"/MLmodel", []byte("artifact_path: model\n")))
+	require.NoError(t, c.UploadArtifact(ctx, root+"/model.pkl", []byte("pkl")))
+
+	st, body = mlf(t, srv, "POST", api+"runs/outputs", map[string]any{"run_id": run.Info.RunID, "models": []map[string]any{{"model_id": id, "step": 0}}})
+	require.Equal(t, 200, st, "%v", body)
+	st, body = mlf(t, srv, "PATCH", api+"logged-models/"+id, map[string]any{"model_id": id, "status": "LOGGED_MODEL_READY"})
+	require.Equal(t, 200, st, "%v", body)
+	require.Equal(t, "LOGGED_MODEL_READY", body["model"].(map[string]any)["info"].(map[string]any)["status"])
+
+	r, err := c.GetRun(ctx, run.Info.RunID)
+	require.NoError(t, err)
+	require.Equal(t, id, r.Outputs.ModelOutputs[0].ModelID)
+
+	st, body = mlf(t, srv, "PATCH", api+"logged-models/"+id+"/tags", map[string]any{"tags": []tracking.Tag{{Key: "mlflow.modelVersions", Value: `[{"name":"m","version":"1"}]`}}})
+	require.Equal(t, 200, st, "%v", body)
+	st, _ = mlf(t, srv, "POST", api+"logged-models/"+id+"/params", map[string]any{"params": []tracking.Param{{Key: "beta", Value: "1"}}})
+	require.Equal(t, 200, st)
+	st, body = mlf(t, srv, "GET", api+"logged-models/"+id, nil)
+	require.Equal(t, 200, st)
+	m := body["model"].(map[string]any)
+	require.Len(t, m["info"].(map[string]any)["tags"], 2)
+	require.Len(t, m["data"].(map[string]any)["params"], 2)
+
+	// what register_model("runs:/<run>/model") does
+	st, body = mlf(t, srv, "POST", api+"logged-models/search", map[string]any{"experiment_ids": []string{exp}, "filter": "name = 'model'"})
+	require.Equal(t, 200, st, "%v", body)
+	require.Len(t, body["models"], 1)
+	st, body = mlf(t, srv, "POST", api+"logged-models/search", map[string]any{"experiment_ids": []string{exp}, "filter": "name = 'other'"})
+	require.Equal(t, 200, st)
+	require.Empty(t, body)
+	st, body = mlf(t, srv, "POST", api+"logged-models/search", map[string]any{"experiment_ids": []string{exp},
+		"filter": "params.alpha = '0.5' AND tags.`mlflow.source.type` = 'LOCAL' AND status = 'LOGGED_MODEL_READY'",
+		"order_by": []map[string]any{{"field_name": "creation_timestamp", "ascending": false}}})
+	require.Equal(t, 200, st, "%v", body)
+	require.Len(t, body["models"], 1)
+	st, body = mlf(t, srv, "POST", api+"logged-models/search", map[string]any{"experiment_ids": []string{exp}, "filter": "color = 'x'"})
+	wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "Invalid attribute key 'color'")
+
+	st, body = mlf(t, srv, "GET", api+"logged-models/"+id+"/artifacts/directories", nil)
+	require.Equal(t, 200, st)
+	require.Len(t, body["files"], 2)
+	resp, _ := raw(t, "GET", srv.URL+api+"logged-models/"+id+"/artifacts/files?artifact_file_path=model.pkl", "Bearer "+apptest.AdminToken, "")
+	require.Equal(t, 200, resp.StatusCode)
+
+	st, _ = mlf(t, srv, "DELETE", api+"logged-models/"+id+"/tags/mlflow.modelVersions", nil)
+	require.Equal(t, 200, st)
+	st, body = mlf(t, srv, "PATCH", api+"logged-models/"+id, map[string]any{"status": "BOGUS"})
+	wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "Invalid logged model status")
+	st, _ = mlf(t, srv, "DELETE", api+"logged-models/"+id, nil)
+	require.Equal(t, 200, st)
+	st, body = mlf(t, srv, "GET", api+"logged-models/"+id, nil)
+	wantErr(t, st, body, 404, "RESOURCE_DOES_NOT_EXIST", "not found")
+	st, body = mlf(t, srv, "POST", api+"logged-models", map[string]any{"experiment_id": "777"})
+	wantErr(t, st, body, 404, "RESOURCE_DOES_NOT_EXIST", "777")
+}
