@@ -105,6 +105,13 @@ LAKEBOX_TOKEN.`,
 		newPrincipalCmd(g, client.Groups),
 		newPrincipalCmd(g, client.ServicePrincipals),
 		newDeltaCmd(g),
+		newCatalogsCmd(g),
+		newSchemasCmd(g),
+		newTablesCmd(g),
+		newVolumesCmd(g),
+		newFunctionsCmd(g),
+		newGrantsCmd(g),
+		newFSCmd(g),
 		newVersionCmd(g),
 	)
 	groupCommands(root)
