@@ -42,6 +42,8 @@ type App struct {
 	Auth      *auth.Service
 	Registry  *prometheus.Registry
 	Handler   *httpapi.Server
+	// Audit holds the audit log and lineage (audit.go).
+	Audit AuditParts
 	// MLflow holds tracking, artifacts and the model registry (mlflow.go).
 	MLflow MLflowParts
 	// Catalog is the Unity Catalog (catalog.go).
@@ -93,8 +95,12 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	}
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Handler = httpapi.NewServer(a.Auth, httpapi.Options{Logger: log, Registerer: a.Registry, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err := a.openAudit(ctx); err != nil {
+		return nil, err
+	}
+	a.Handler = httpapi.NewServer(a.Auth, httpapi.Options{Logger: log, Registerer: a.Registry, MaxBodyBytes: cfg.MaxBodyBytes, Auditor: a.auditor()})
 	a.Handler.MountPlatform(a.Auth, a.Registry, Version, a.DB.Ping, a.warehouseReady)
+	a.mountAudit()
 	a.openMLflow()
 	if err := a.openCatalog(ctx); err != nil {
 		return nil, err

@@ -112,6 +112,8 @@ LAKEBOX_TOKEN.`,
 		newFunctionsCmd(g),
 		newGrantsCmd(g),
 		newFSCmd(g),
+		newLineageCmd(g),
+		newAuditCmd(g),
 		newVersionCmd(g),
 	)
 	groupCommands(root)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lakebox/lakebox/internal/audit"
 	"github.com/lakebox/lakebox/internal/auth"
 	"github.com/lakebox/lakebox/internal/errs"
 )
@@ -36,6 +37,9 @@ type Options struct {
 	Logger       *slog.Logger
 	Registerer   prometheus.Registerer
 	MaxBodyBytes int64 // per-request body limit (default 64 MiB)
+	// Auditor, when set, records every API call before its response is
+	// written (audit.go).
+	Auditor Auditor
 }
 
 // Server is the HTTP handler tree of Lakebox.
@@ -46,11 +50,12 @@ type Server struct {
 	maxBody int64
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
+	auditor Auditor
 }
 
 // NewServer returns a Server that authenticates with authn.
 func NewServer(authn Authenticator, o Options) *Server {
-	s := &Server{mux: http.NewServeMux(), log: o.Logger, authn: authn, maxBody: o.MaxBodyBytes}
+	s := &Server{mux: http.NewServeMux(), log: o.Logger, authn: authn, maxBody: o.MaxBodyBytes, auditor: o.Auditor}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -122,18 +127,34 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// before, when set, runs once before the header is written (auditing);
+	// when it returns another status it has answered the request itself
+	// and the handler's response is discarded.
+	before  func(code int) int
+	discard bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if before := w.before; before != nil {
+			w.before = nil
+			if c := before(code); c != code {
+				w.status, w.discard = c, true
+			}
+		}
 	}
-	w.ResponseWriter.WriteHeader(code)
+	if !w.discard {
+		w.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.discard {
+		return len(p), nil
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
@@ -142,6 +163,9 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 // Flush lets streaming handlers flush through the wrapper.
 func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -151,6 +175,10 @@ func (w *statusWriter) Flush() {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) wrap(route string, sf *Surface, h HandlerFunc, authenticate bool) http.Handler {
+	var art *audit.Route
+	if s.auditor != nil {
+		art = audit.ParseRoute(route)
+	}
 	if i := strings.IndexByte(route, ' '); i >= 0 {
 		route = route[i+1:]
 	}
@@ -161,6 +189,7 @@ func (s *Server) wrap(route string, sf *Surface, h HandlerFunc, authenticate boo
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		principal := ""
+		ac := s.beginAudit(art, sf, r, w, start, id)
 		var err error
 		func() {
 			defer func() {
@@ -182,6 +211,9 @@ func (s *Server) wrap(route string, sf *Surface, h HandlerFunc, authenticate boo
 				}
 				principal = ident.Principal.Name
 				ctx = auth.WithIdentity(ctx, ident)
+				if ac != nil {
+					ac.ident = ident
+				}
 			}
 			err = h(w, r.WithContext(ctx))
 		}()
@@ -193,9 +225,15 @@ func (s *Server) wrap(route string, sf *Surface, h HandlerFunc, authenticate boo
 			if errs.KindOf(err) == errs.Internal {
 				s.log.Error("request failed", "request_id", id, "route", route, "err", err.Error())
 			}
+			if ac != nil {
+				ac.err = err
+			}
 			if w.status == 0 {
 				sf.render(w, err, id)
 			}
+		}
+		if ac != nil && w.status == 0 {
+			w.WriteHeader(http.StatusOK) // record the event before net/http answers
 		}
 		status := w.status
 		if status == 0 {
