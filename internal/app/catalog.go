@@ -63,6 +63,15 @@ func (st *catalogStorage) Open(ctx context.Context, u string) (blob.Bucket, erro
 	return nil, errs.E(errs.Invalid, "INVALID_ARGUMENT", "unsupported storage location %q", u)
 }
 
+// RemoveAll implements catalog.Remover: local directories are removed once
+// their objects are gone.
+func (st *catalogStorage) RemoveAll(_ context.Context, u string) error {
+	if dir, ok := strings.CutPrefix(u, "file://"); ok {
+		return os.RemoveAll(filepath.Clean(dir))
+	}
+	return nil
+}
+
 // openCatalog builds the Unity Catalog service, starts its purge of dropped
 // securables and mounts its API. LAKEBOX_DROP_RETENTION (a Go duration,
 // default 168h) sets how long dropped managed tables and volumes are kept.

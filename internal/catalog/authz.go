@@ -140,11 +140,12 @@ func (a *access) ownsAbove(i int) bool {
 
 // holds reports whether p is granted on level i or inherited from a
 // container, and the level it comes from. ALL PRIVILEGES stands for every
-// privilege but MANAGE.
+// privilege but MANAGE and BROWSE (which bypasses the usage gates, so it
+// must be granted explicitly).
 func (a *access) holds(i int, p Privilege) (bool, int) {
 	for j := i; j >= 0; j-- {
 		for _, g := range a.grants[j] {
-			if g == p || g == PrivAllPrivileges && p != PrivManage {
+			if g == p || g == PrivAllPrivileges && p != PrivManage && p != PrivBrowse {
 				return true, j
 			}
 		}

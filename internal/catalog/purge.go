@@ -10,6 +10,13 @@ import (
 
 var timeZero time.Time
 
+// Remover is an optional upgrade of Storage for stores with real
+// directories (local disk): RemoveAll deletes what is left at u once its
+// objects are gone (empty directories, staging files).
+type Remover interface {
+	RemoveAll(ctx context.Context, u string) error
+}
+
 func closeBucket(b blob.Bucket) {
 	if c, ok := b.(io.Closer); ok {
 		c.Close()
@@ -42,6 +49,9 @@ func (s *Service) removeData(ctx context.Context, loc string) error {
 			}
 		}
 		if len(objs) < 1000 {
+			if rm, ok := s.storage.(Remover); ok {
+				return rm.RemoveAll(ctx, loc)
+			}
 			return nil
 		}
 		after = objs[len(objs)-1].Key
