@@ -46,6 +46,8 @@ type App struct {
 	Audit AuditParts
 	// MLflow holds tracking, artifacts and the model registry (mlflow.go).
 	MLflow MLflowParts
+	// Serving holds model serving and inference tables (serving.go).
+	Serving ServingParts
 	// Catalog is the Unity Catalog (catalog.go).
 	Catalog *catalog.Service
 	// GeneratedAdminToken is set when this start created the admin user and
@@ -103,6 +105,9 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	a.mountAudit()
 	a.openMLflow()
 	if err := a.openCatalog(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openServing(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
