@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,7 +37,17 @@ type DB struct {
 	dialect Dialect
 	// redacted is the URL without its password, for messages.
 	redacted string
+
+	// stmts caches prepared statements by (rebound) query text: SQLite
+	// otherwise parses every statement on every call, which dominated the
+	// cost of an authenticated request. nStmts bounds the cache so that
+	// queries built with varying text cannot grow it without limit.
+	stmts  sync.Map // string → *sql.Stmt
+	nStmts atomic.Int64
 }
+
+// maxCachedStmts bounds the prepared-statement cache.
+const maxCachedStmts = 2000
 
 // Open connects to the database named by rawURL ("sqlite:///abs/path.db",
 // "sqlite://relative.db", "sqlite::memory:" or "postgres://…"), checks that it
@@ -175,8 +187,14 @@ func Redact(rawURL string) string {
 	return u.String()
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the cached statements and the database.
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return db.sql.Close()
+}
 
 // Dialect returns the database's dialect.
 func (db *DB) Dialect() Dialect { return db.dialect }
@@ -216,18 +234,66 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// prepared returns a statement for query bound to q (the pool or a
+// transaction), from the cache when possible. It returns nil, nil when the
+// statement should run unprepared: q is neither *sql.DB nor *sql.Tx, the
+// cache is full, or preparing failed (the unprepared call then reports the
+// error in context).
+func (db *DB) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
+	var st *sql.Stmt
+	if v, ok := db.stmts.Load(query); ok {
+		st = v.(*sql.Stmt)
+	} else {
+		if db.nStmts.Load() >= maxCachedStmts {
+			return nil
+		}
+		p, err := db.sql.PrepareContext(ctx, query)
+		if err != nil {
+			return nil
+		}
+		if v, loaded := db.stmts.LoadOrStore(query, p); loaded {
+			p.Close()
+			st = v.(*sql.Stmt)
+		} else {
+			db.nStmts.Add(1)
+			st = p
+		}
+	}
+	switch t := q.(type) {
+	case *sql.DB:
+		return st
+	case *sql.Tx:
+		return t.StmtContext(ctx, st)
+	}
+	return nil
+}
+
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	res, err := q.ExecContext(ctx, db.rebind(query), args...)
+	query = db.rebind(query)
+	if st := db.prepared(ctx, q, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, translate(err)
+	}
+	res, err := q.ExecContext(ctx, query, args...)
 	return res, translate(err)
 }
 
 func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	rows, err := q.QueryContext(ctx, db.rebind(query), args...)
+	query = db.rebind(query)
+	if st := db.prepared(ctx, q, query); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, translate(err)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	return rows, translate(err)
 }
 
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	return q.QueryRowContext(ctx, db.rebind(query), args...)
+	query = db.rebind(query)
+	if st := db.prepared(ctx, q, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 // inTx runs fn in a transaction, committing if it returns nil.

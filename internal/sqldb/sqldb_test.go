@@ -16,13 +16,13 @@ import (
 )
 
 // backends returns a factory of fresh, migrated databases per metastore.
-func backends() map[string]func(t *testing.T) *sqldb.DB {
-	return map[string]func(t *testing.T) *sqldb.DB{
-		"SQLite": func(t *testing.T) *sqldb.DB {
-			return MustOpen(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"))
+func backends() map[string]func(tb testing.TB) *sqldb.DB {
+	return map[string]func(tb testing.TB) *sqldb.DB{
+		"SQLite": func(tb testing.TB) *sqldb.DB {
+			return MustOpen(tb, "sqlite://"+filepath.Join(tb.TempDir(), "m.db"))
 		},
-		"Postgres": func(t *testing.T) *sqldb.DB {
-			return MustOpen(t, testenv.Postgres(t))
+		"Postgres": func(tb testing.TB) *sqldb.DB {
+			return MustOpen(tb, testenv.Postgres(tb))
 		},
 	}
 }
