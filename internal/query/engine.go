@@ -1,0 +1,464 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"github.com/google/uuid"
+
+	"github.com/lakebox/lakebox/internal/auth"
+	"github.com/lakebox/lakebox/internal/errs"
+)
+
+// Options configure an Engine. Zero values take the defaults.
+type Options struct {
+	// MemoryLimit is DuckDB's memory_limit per statement (default "1GB").
+	MemoryLimit string
+	// Threads per statement (default 2).
+	Threads int
+	// Timeout bounds each statement (default 5 minutes).
+	Timeout time.Duration
+	// MaxConcurrent bounds statements running at once; others wait
+	// (default 8).
+	MaxConcurrent int
+	// MaxResultRows bounds the rows a query may return (default 1,000,000).
+	MaxResultRows int
+	// TempDir is where DuckDB spills (default os.TempDir()/lakebox-duckdb).
+	TempDir string
+	Lineage LineageRecorder
+	Audit   AuditRecorder
+	Logger  *slog.Logger
+	Now     func() time.Time
+	NewID   func() string
+}
+
+// Engine runs SQL statements. It is safe for concurrent use.
+type Engine struct {
+	cat     Catalog
+	storage Storage
+	o       Options
+	log     *slog.Logger
+	sem     chan struct{}
+
+	parser   *sql.DB // locked-down DuckDB used only to parse
+	builtins map[string]bool
+	mu       sync.Mutex
+}
+
+// New returns an engine over a catalog and storage.
+func New(cat Catalog, storage Storage, o Options) (*Engine, error) {
+	if o.MemoryLimit == "" {
+		o.MemoryLimit = "1GB"
+	}
+	if o.Threads <= 0 {
+		o.Threads = 2
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 8
+	}
+	if o.MaxResultRows <= 0 {
+		o.MaxResultRows = 1_000_000
+	}
+	if o.TempDir == "" {
+		o.TempDir = filepath.Join(os.TempDir(), "lakebox-duckdb")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = uuid.NewString
+	}
+	if !validMemory.MatchString(o.MemoryLimit) {
+		return nil, errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE", "invalid SQL memory limit %q: use a size such as 512MB or 4GB", o.MemoryLimit)
+	}
+	if err := os.MkdirAll(o.TempDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create DuckDB temp dir: %w", err)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{cat: cat, storage: storage, o: o, log: log, sem: make(chan struct{}, o.MaxConcurrent), builtins: map[string]bool{}}
+	conn, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("open DuckDB: %w", err)
+	}
+	e.parser = sql.OpenDB(conn)
+	rows, err := e.parser.Query("SELECT DISTINCT lower(function_name), function_type FROM duckdb_functions()")
+	if err != nil {
+		return nil, fmt.Errorf("list DuckDB functions: %w", err)
+	}
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if t != "table" && t != "table_macro" {
+			e.builtins[n] = true
+		}
+	}
+	rows.Close()
+	for _, s := range []string{"SET enable_external_access=false", "SET lock_configuration=true"} {
+		if _, err := e.parser.Exec(s); err != nil {
+			return nil, fmt.Errorf("configure DuckDB parser: %w", err)
+		}
+	}
+	return e, nil
+}
+
+var validMemory = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+// Close releases the engine.
+func (e *Engine) Close() error { return e.parser.Close() }
+
+// Session is the mutable state of a SQL session: the current catalog and
+// schema (USE CATALOG / USE SCHEMA). The zero value means main.default.
+type Session struct {
+	Catalog string
+	Schema  string
+}
+
+func (s *Session) defaults() {
+	if s.Catalog == "" {
+		s.Catalog = "main"
+	}
+	if s.Schema == "" {
+		s.Schema = "default"
+	}
+}
+
+// Column describes a result column.
+type Column struct {
+	Name string
+	// Type is the Databricks type name (INT, BIGINT, STRING, ...); TypeText
+	// the full type text (DECIMAL(10,2), ARRAY<INT>, ...).
+	Type     string
+	TypeText string
+}
+
+// Result is the outcome of a statement: columns and rows (statements
+// without a result set return a one-row summary such as num_affected_rows).
+type Result struct {
+	StatementID string
+	Columns     []Column
+	Rows        [][]any
+}
+
+// Exec runs a script of one or more statements separated by semicolons as
+// the identity in ctx and returns the result of the last one. Statements
+// before a failing one stay committed (each statement is its own
+// transaction). Errors: errs.Invalid (syntax, unknown column, type),
+// errs.NotFound (TABLE_OR_VIEW_NOT_FOUND and friends),
+// errs.PermissionDenied, errs.Conflict (a concurrent commit won),
+// errs.Canceled (timeout or cancel), errs.ResourceExhausted, errs.TooLarge.
+func (e *Engine) Exec(ctx context.Context, sess *Session, script string) (*Result, error) {
+	sess.defaults()
+	stmts, err := splitStatements(script)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		return nil, errs.E(errs.Invalid, "PARSE_EMPTY_STATEMENT", "the statement is empty")
+	}
+	var res *Result
+	for _, st := range stmts {
+		if res, err = e.execOne(ctx, sess, st); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (e *Engine) execOne(ctx context.Context, sess *Session, text string) (*Result, error) {
+	id := auth.IdentityFrom(ctx)
+	if id == nil {
+		return nil, errs.E(errs.Unauthenticated, "UNAUTHENTICATED", "running SQL needs an authenticated caller")
+	}
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, errs.Wrap(errs.Canceled, "CANCELED", ctx.Err(), "the statement was canceled while waiting to run")
+	}
+	defer func() { <-e.sem }()
+	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
+	defer cancel()
+	st := &stmt{e: e, sess: sess, text: text, id: e.o.NewID(), who: id, start: e.o.Now()}
+	res, err := st.run(ctx)
+	if err != nil && ctx.Err() != nil && errs.KindOf(err) != errs.Conflict {
+		if errs.KindOf(err) == errs.Internal || errs.KindOf(err) == errs.Canceled {
+			err = errs.Wrap(errs.Canceled, "QUERY_TIMEOUT_OR_CANCELED", err, "the statement was canceled or ran longer than the %s timeout", e.o.Timeout)
+		}
+	}
+	e.audit(ctx, st, err)
+	if err != nil {
+		return nil, err
+	}
+	res.StatementID = st.id
+	return res, nil
+}
+
+func (e *Engine) audit(ctx context.Context, st *stmt, err error) {
+	if e.o.Audit == nil {
+		return
+	}
+	ev := AuditEvent{StatementID: st.id, Principal: st.who.Principal.Name, Statement: st.text, Kind: st.kind,
+		Tables: st.touched, Status: "SUCCEEDED", DurationMS: e.o.Now().Sub(st.start).Milliseconds()}
+	if err != nil {
+		ev.Status, ev.ErrorCode = "FAILED", errorCode(err)
+	}
+	if aerr := e.o.Audit.RecordAudit(context.WithoutCancel(ctx), ev); aerr != nil {
+		e.log.Warn("record audit event", "statement_id", st.id, "error", aerr)
+	}
+}
+
+// errorCode returns the reason of err or its kind in Databricks spelling.
+func errorCode(err error) string {
+	if r := errs.ReasonOf(err); r != "" {
+		return r
+	}
+	return strings.ToUpper(errs.KindOf(err).String())
+}
+
+// instance is one statement's DuckDB database.
+type instance struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+// open starts a fresh in-memory DuckDB, runs setup (Lakebox's own
+// statements), whitelists dirs and locks the configuration.
+func (e *Engine) open(ctx context.Context, dirs []string, setup []string) (*instance, error) {
+	c, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("open DuckDB: %w", err)
+	}
+	db := sql.OpenDB(c)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open DuckDB connection: %w", err)
+	}
+	in := &instance{db: db, conn: conn}
+	var allowed []string
+	for _, d := range dirs {
+		allowed = append(allowed, quoteString(strings.TrimRight(d, "/")+"/"))
+	}
+	cfg := []string{
+		"SET memory_limit=" + quoteString(e.o.MemoryLimit),
+		fmt.Sprintf("SET threads=%d", e.o.Threads),
+		"SET temp_directory=" + quoteString(filepath.Join(e.o.TempDir, e.o.NewID())),
+		"SET TimeZone='UTC'",
+		"SET autoinstall_known_extensions=false",
+		"SET autoload_known_extensions=false",
+		"SET allow_community_extensions=false",
+	}
+	cfg = append(cfg, setup...)
+	cfg = append(cfg,
+		"SET allowed_directories=["+strings.Join(allowed, ",")+"]",
+		"SET enable_external_access=false",
+		"SET lock_configuration=true")
+	for _, s := range cfg {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			in.close()
+			return nil, duckErr(err, s)
+		}
+	}
+	return in, nil
+}
+
+func (in *instance) close() {
+	in.conn.Close()
+	in.db.Close()
+}
+
+// query runs a statement and collects its rows.
+func (in *instance) query(ctx context.Context, q string, limit int) (*Result, error) {
+	rows, err := in.conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, duckErr(err, q)
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, duckErr(err, q)
+	}
+	res := &Result{}
+	for _, ct := range cts {
+		t, tt := databricksType(ct.DatabaseTypeName())
+		res.Columns = append(res.Columns, Column{Name: ct.Name(), Type: t, TypeText: tt})
+	}
+	for rows.Next() {
+		if limit > 0 && len(res.Rows) >= limit {
+			return nil, errs.E(errs.TooLarge, "RESULT_TOO_LARGE", "the result has more than %d rows; add a LIMIT or aggregate", limit)
+		}
+		vals := make([]any, len(cts))
+		ptrs := make([]any, len(cts))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, duckErr(err, q)
+		}
+		for i, v := range vals {
+			vals[i] = normalize(v)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, duckErr(err, q)
+	}
+	return res, nil
+}
+
+// exec runs a statement without a result.
+func (in *instance) exec(ctx context.Context, q string) error {
+	if _, err := in.conn.ExecContext(ctx, q); err != nil {
+		return duckErr(err, q)
+	}
+	return nil
+}
+
+// normalize turns DuckDB driver values into plain Go values for rendering.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case duckdb.Decimal:
+		return x.String()
+	case duckdb.UUID:
+		return x.String()
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %d us", x.Months, x.Days, x.Micros)
+	case []any:
+		for i := range x {
+			x[i] = normalize(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = normalize(x[k])
+		}
+	case duckdb.Map:
+		m := map[string]any{}
+		for k, val := range x {
+			m[fmt.Sprint(normalize(k))] = normalize(val)
+		}
+		return m
+	case driver.Valuer:
+		if dv, err := x.Value(); err == nil {
+			return dv
+		}
+	}
+	return v
+}
+
+// duckErr classifies a DuckDB error: parser errors → Invalid with the
+// position, catalog/binder errors → Invalid/NotFound naming the object,
+// permission errors → PermissionDenied, interrupts → Canceled.
+func duckErr(err error, q string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	first := strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])
+	var de *duckdb.Error
+	kind := errs.Invalid
+	reason := "SQL_ERROR"
+	if ok := asDuck(err, &de); ok {
+		switch de.Type {
+		case duckdb.ErrorTypeParser:
+			reason = "PARSE_SYNTAX_ERROR"
+		case duckdb.ErrorTypeCatalog:
+			reason = "UNRESOLVED_OBJECT"
+			if strings.Contains(first, "does not exist") {
+				kind = errs.NotFound
+			}
+		case duckdb.ErrorTypeBinder:
+			reason = "UNRESOLVED_COLUMN"
+		case duckdb.ErrorTypeConversion, duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType:
+			reason = "DATATYPE_MISMATCH"
+		case duckdb.ErrorTypeOutOfRange:
+			reason = "ARITHMETIC_OVERFLOW"
+		case duckdb.ErrorTypeDivideByZero:
+			reason = "DIVIDE_BY_ZERO"
+		case duckdb.ErrorTypeConstraint:
+			reason = "CONSTRAINT_VIOLATION"
+		case duckdb.ErrorTypePermission:
+			kind, reason = errs.PermissionDenied, "PERMISSION_DENIED"
+		case duckdb.ErrorTypeInterrupt:
+			kind, reason = errs.Canceled, "QUERY_CANCELED"
+		case duckdb.ErrorTypeOutOfMemory:
+			kind, reason = errs.ResourceExhausted, "OUT_OF_MEMORY"
+		case duckdb.ErrorTypeInvalidInput:
+			reason = "INVALID_INPUT"
+		case duckdb.ErrorTypeIO, duckdb.ErrorTypeInternal, duckdb.ErrorTypeFatal:
+			kind, reason = errs.Internal, "INTERNAL_ERROR"
+		}
+	}
+	// Show the first lines only: the LINE excerpt is of Lakebox's rewritten
+	// statement, not the user's, and may name internal paths.
+	if i := strings.Index(msg, "\nLINE "); i >= 0 {
+		msg = msg[:i]
+	}
+	shown := pathRE.ReplaceAllString(msg, "<file>")
+	shown = strings.Join(strings.Fields(shown), " ")
+	return errs.E(kind, reason, "%s", shown)
+}
+
+var pathRE = regexp.MustCompile(`'?/[^\s'",\]]*\.parquet'?`)
+
+func asDuck(err error, target **duckdb.Error) bool {
+	for e := err; e != nil; {
+		if d, ok := e.(*duckdb.Error); ok {
+			*target = d
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
+
+// serialize returns DuckDB's JSON AST of a SELECT statement. Errors:
+// errs.Invalid PARSE_SYNTAX_ERROR with line and position.
+func (e *Engine) serialize(ctx context.Context, text string) (map[string]any, error) {
+	var raw string
+	if err := e.parser.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql($1::VARCHAR) AS VARCHAR)", text).Scan(&raw); err != nil {
+		return nil, duckErr(err, text)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("decode DuckDB AST: %w", err)
+	}
+	if b, _ := m["error"].(bool); b {
+		msg, _ := m["error_message"].(string)
+		if p, ok := m["position"].(float64); ok {
+			return nil, syntaxErr(text, int(p), msg)
+		}
+		if strings.Contains(msg, "Only SELECT") {
+			return nil, errs.E(errs.Invalid, "PARSE_SYNTAX_ERROR", "expected a query (SELECT, WITH, VALUES, TABLE)")
+		}
+		return nil, errs.E(errs.Invalid, "PARSE_SYNTAX_ERROR", "%s", msg)
+	}
+	sts, _ := m["statements"].([]any)
+	if len(sts) != 1 {
+		return nil, errs.E(errs.Invalid, "PARSE_SYNTAX_ERROR", "expected exactly one statement")
+	}
+	node, _ := sts[0].(map[string]any)
+	return node, nil
+}

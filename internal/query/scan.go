@@ -1,0 +1,480 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/lakebox/lakebox/internal/auth"
+	"github.com/lakebox/lakebox/internal/blob"
+	"github.com/lakebox/lakebox/internal/catalog"
+	"github.com/lakebox/lakebox/internal/delta"
+	"github.com/lakebox/lakebox/internal/errs"
+)
+
+// openTable opens the Delta table at a storage location and returns it with
+// the local directory DuckDB reads.
+func (st *stmt) openTable(ctx context.Context, location string) (*delta.Table, string, error) {
+	if location == "" {
+		return nil, "", errs.E(errs.FailedPrecondition, "TABLE_HAS_NO_LOCATION", "the table has no storage location")
+	}
+	b, err := st.e.storage.Open(ctx, location)
+	if err != nil {
+		return nil, "", err
+	}
+	st.closers = append(st.closers, b)
+	ld, ok := b.(LocalDir)
+	if !ok {
+		return nil, "", errs.E(errs.Unimplemented, "UNSUPPORTED_STORAGE", "the SQL engine reads tables on local disk only (file:// warehouse); %s is not", location)
+	}
+	return delta.NewTable(b, ""), strings.TrimRight(ld.Dir(), "/"), nil
+}
+
+// localDir returns the local directory of a storage location.
+func (st *stmt) localDir(ctx context.Context, location string) (string, error) {
+	_, dir, err := st.openTable(ctx, location)
+	return dir, err
+}
+
+// ownerCtx returns ctx acting as the principal owner (views and functions
+// run with their owner's rights).
+func (st *stmt) ownerCtx(ctx context.Context, owner string) (context.Context, error) {
+	cur := auth.IdentityFrom(ctx)
+	if owner == "" || cur != nil && cur.Principal.Name == owner {
+		return ctx, nil
+	}
+	id, err := st.e.cat.Principal(ctx, owner)
+	if err != nil {
+		return nil, fmt.Errorf("resolve owner %s: %w", owner, err)
+	}
+	return auth.WithIdentity(ctx, id), nil
+}
+
+func (st *stmt) touch(full string) {
+	for _, t := range st.touched {
+		if t == full {
+			return
+		}
+	}
+	st.touched = append(st.touched, full)
+}
+
+// resolveTable resolves and authorizes a table or view.
+func (st *stmt) resolveTable(ctx context.Context, full string, p catalog.Privilege) (catalog.TableInfo, error) {
+	ti, err := st.e.cat.ResolveTable(ctx, full)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return ti, errs.E(errs.NotFound, "TABLE_OR_VIEW_NOT_FOUND", "table or view %s was not found", full)
+		}
+		return ti, err
+	}
+	if err := st.e.cat.Authorize(ctx, catalog.TypeTable, full, p); err != nil {
+		return ti, err
+	}
+	st.touch(full)
+	return ti, nil
+}
+
+// snapshotFor loads the snapshot a reference asks for.
+func snapshotFor(ctx context.Context, t *delta.Table, at *atClause, full string) (*delta.Snapshot, error) {
+	if at == nil {
+		return t.Latest(ctx)
+	}
+	switch at.unit {
+	case "VERSION":
+		v, err := strconv.ParseInt(at.value, 10, 64)
+		if err != nil || v < 0 {
+			return nil, errs.E(errs.Invalid, "INVALID_TIME_TRAVEL_SPEC", "VERSION AS OF needs a non-negative integer, got %s", at.value)
+		}
+		s, err := t.SnapshotAt(ctx, v)
+		if err != nil {
+			return nil, errs.E(errs.KindOf(err), "VERSION_NOT_AVAILABLE", "version %d of %s is not available: %s", v, full, errs.Message(err))
+		}
+		return s, nil
+	case "TIMESTAMP":
+		ts, err := parseTimestamp(at.value)
+		if err != nil {
+			return nil, errs.E(errs.Invalid, "INVALID_TIME_TRAVEL_SPEC", "TIMESTAMP AS OF needs a timestamp such as '2024-01-31 12:00:00', got %q", at.value)
+		}
+		s, err := t.SnapshotAtTimestamp(ctx, ts)
+		if err != nil {
+			return nil, errs.E(errs.KindOf(err), "TIMESTAMP_NOT_AVAILABLE", "%s has no version at %s: %s", full, at.value, errs.Message(err))
+		}
+		return s, nil
+	}
+	return nil, errs.E(errs.Invalid, "INVALID_TIME_TRAVEL_SPEC", "unsupported time travel unit %s: use VERSION or TIMESTAMP", at.unit)
+}
+
+func parseTimestamp(s string) (time.Time, error) {
+	for _, l := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad timestamp %q", s)
+}
+
+// bindTable returns the governed subquery text of a table or view
+// reference.
+func (st *stmt) bindTable(sc scope, full string, at *atClause, preds []delta.Predicate) (string, error) {
+	if sc.depth > 16 {
+		return "", errs.E(errs.Invalid, "RECURSIVE_VIEW", "view %s nests too deeply (recursive view?)", full)
+	}
+	ti, err := st.resolveTable(sc.ctx, full, catalog.PrivSelect)
+	if err != nil {
+		return "", err
+	}
+	if ti.TableType == catalog.TableView {
+		if at != nil {
+			return "", errs.E(errs.Invalid, "UNSUPPORTED_TIME_TRAVEL", "%s is a view; time travel applies to tables", full)
+		}
+		octx, err := st.ownerCtx(sc.ctx, ti.Owner)
+		if err != nil {
+			return "", err
+		}
+		sub, err := st.bindQuery(scope{ctx: octx, catalog: ti.CatalogName, schema: ti.SchemaName, depth: sc.depth + 1}, ti.ViewDefinition)
+		if err != nil {
+			return "", fmt.Errorf("in view %s: %w", full, err)
+		}
+		return "(" + sub + ")", nil
+	}
+	t, dir, err := st.openTable(sc.ctx, ti.StorageLocation)
+	if err != nil {
+		return "", err
+	}
+	snap, err := snapshotFor(sc.ctx, t, at, full)
+	if err != nil {
+		return "", err
+	}
+	st.sources = append(st.sources, fmt.Sprintf("%s@v%d", full, snap.Version()))
+	masked := map[string]bool{}
+	for _, c := range ti.Columns {
+		if c.Mask != nil {
+			masked[strings.ToLower(c.Name)] = true
+		}
+	}
+	var keep []delta.Predicate
+	for _, p := range preds {
+		if col := predColumn(p); col != "" && !masked[strings.ToLower(col)] {
+			if _, err := snap.Scan(delta.ScanOptions{Filter: p}); err == nil {
+				keep = append(keep, p)
+			}
+		}
+	}
+	var filter delta.Predicate
+	if len(keep) > 0 {
+		filter = &delta.And{Preds: keep}
+	}
+	scan, err := snap.Scan(delta.ScanOptions{Filter: filter})
+	if err != nil {
+		return "", err
+	}
+	files, err := scan.Files(sc.ctx)
+	if err != nil {
+		return "", err
+	}
+	st.scanned += len(files)
+	raw, err := st.rawSQL(sc.ctx, t, dir, snap, files, false)
+	if err != nil {
+		return "", err
+	}
+	return st.govern(sc, &ti, snap, raw)
+}
+
+func predColumn(p delta.Predicate) string {
+	switch x := p.(type) {
+	case *delta.Comparison:
+		return x.Column
+	case *delta.IsNull:
+		return x.Column
+	case *delta.In:
+		return x.Column
+	}
+	return ""
+}
+
+// govern wraps a table's raw subquery with its row filter and column
+// masks.
+func (st *stmt) govern(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot, raw string) (string, error) {
+	hasMask := false
+	for _, c := range ti.Columns {
+		if c.Mask != nil {
+			hasMask = true
+		}
+	}
+	if ti.RowFilter == nil && !hasMask {
+		return raw, nil
+	}
+	// Policy functions are resolved with the table owner's rights: readers
+	// need no EXECUTE on them (Unity Catalog semantics).
+	octx, err := st.ownerCtx(sc.ctx, ti.Owner)
+	if err != nil {
+		return "", err
+	}
+	sc = scope{ctx: octx, catalog: ti.CatalogName, schema: ti.SchemaName, depth: sc.depth + 1}
+	masks := map[string]*catalog.ColumnMask{}
+	for i := range ti.Columns {
+		if ti.Columns[i].Mask != nil {
+			masks[strings.ToLower(ti.Columns[i].Name)] = ti.Columns[i].Mask
+		}
+	}
+	col := func(n string) string { return "__r." + quoteIdent(n) }
+	var outs []string
+	for _, f := range snap.Schema().Fields {
+		m := masks[strings.ToLower(f.Name)]
+		if m == nil {
+			outs = append(outs, col(f.Name))
+			continue
+		}
+		fn, err := st.policyFunction(sc, m.FunctionName)
+		if err != nil {
+			return "", err
+		}
+		args := []string{col(f.Name)}
+		for _, u := range m.UsingColumnNames {
+			args = append(args, col(u))
+		}
+		outs = append(outs, fmt.Sprintf("%s(%s) AS %s", fn, strings.Join(args, ", "), quoteIdent(f.Name)))
+	}
+	q := "(SELECT " + strings.Join(outs, ", ") + " FROM " + raw + " AS __r"
+	if ti.RowFilter != nil {
+		fn, err := st.policyFunction(sc, ti.RowFilter.FunctionName)
+		if err != nil {
+			return "", err
+		}
+		var args []string
+		for _, c := range ti.RowFilter.InputColumnNames {
+			args = append(args, col(c))
+		}
+		q += fmt.Sprintf(" WHERE (%s(%s)) IS TRUE", fn, strings.Join(args, ", "))
+	}
+	return q + ")", nil
+}
+
+// policyFunction defines a row filter or mask function (no EXECUTE check:
+// policies run with their owner's rights for every reader).
+func (st *stmt) policyFunction(sc scope, name string) (string, error) {
+	parts := strings.Split(strings.ToLower(name), ".")
+	full, err := sc.qualify(parts)
+	if err != nil {
+		return "", err
+	}
+	return st.defineFunction(sc, full)
+}
+
+// footerCache remembers the top-level column names of data files (by
+// path and size) so that repeated scans do not re-read footers.
+var footerCache sync.Map
+
+func fileColumns(path string, size int64) (map[string]bool, error) {
+	key := path + "\x00" + strconv.FormatInt(size, 10)
+	if v, ok := footerCache.Load(key); ok {
+		return v.(map[string]bool), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, err
+	}
+	cols := map[string]bool{}
+	for _, fl := range pf.Schema().Fields() {
+		cols[fl.Name()] = true
+	}
+	footerCache.Store(key, cols)
+	return cols, nil
+}
+
+// rawSQL builds the ungoverned subquery of a snapshot's files: logical
+// column names, partition values as constants, missing columns as NULL,
+// deletion vectors applied. With withFile it adds __lbx_file.
+func (st *stmt) rawSQL(ctx context.Context, t *delta.Table, dir string, snap *delta.Snapshot, files []delta.ScanFile, withFile bool) (string, error) {
+	schema := snap.Schema()
+	mode := snap.ColumnMappingMode()
+	parts := map[string]bool{}
+	for _, p := range snap.PartitionColumns() {
+		parts[strings.ToLower(p)] = true
+	}
+	if len(files) == 0 {
+		var cols []string
+		for _, f := range schema.Fields {
+			cols = append(cols, "CAST(NULL AS "+duckType(f.Type)+") AS "+quoteIdent(f.Name))
+		}
+		if withFile {
+			cols = append(cols, "CAST(NULL AS VARCHAR) AS __lbx_file")
+		}
+		return "(SELECT " + strings.Join(cols, ", ") + " WHERE false)", nil
+	}
+	st.dirs = append(st.dirs, dir)
+	paths := make([]string, len(files))
+	present := map[string]int{}
+	hasDV := false
+	for i, f := range files {
+		paths[i] = dir + "/" + f.Key
+		cols, err := fileColumns(paths[i], f.Size)
+		if err != nil {
+			return "", errs.Wrap(errs.Internal, "DELTA_CORRUPT_DATA_FILE", err, "cannot read data file %s", f.Path)
+		}
+		for c := range cols {
+			present[c]++
+		}
+		if f.DeletionVector != nil {
+			hasDV = true
+		}
+	}
+	// Partition values: constant when all files agree, else joined by file.
+	var pcols []*delta.StructField
+	for _, f := range schema.Fields {
+		if parts[strings.ToLower(f.Name)] {
+			pcols = append(pcols, f)
+		}
+	}
+	pconst := map[string]string{}
+	multi := false
+	pvText := func(file delta.ScanFile, f *delta.StructField) string {
+		v := file.Add.PartitionValues[f.PhysicalName(mode)]
+		if v == nil {
+			if v2, ok := file.Add.PartitionValues[f.Name]; ok {
+				v = v2
+			}
+		}
+		if v == nil {
+			return "CAST(NULL AS " + duckType(f.Type) + ")"
+		}
+		s := *v
+		if f.Type == delta.TypeTimestamp || f.Type == delta.TypeTimestampNTZ {
+			if ts, err := delta.ParseTimestamp(s); err == nil {
+				s = ts.UTC().Format("2006-01-02 15:04:05.999999")
+			}
+		}
+		return "CAST(" + quoteString(s) + " AS " + duckType(f.Type) + ")"
+	}
+	for _, f := range pcols {
+		first := pvText(files[0], f)
+		for _, file := range files[1:] {
+			if pvText(file, f) != first {
+				multi = true
+			}
+		}
+		pconst[f.Name] = first
+	}
+	needFile := withFile || hasDV || multi
+	var opts []string
+	union := false
+	var sel []string
+	for _, f := range schema.Fields {
+		if parts[strings.ToLower(f.Name)] {
+			if multi {
+				sel = append(sel, "__pv."+quoteIdent("p_"+f.Name)+" AS "+quoteIdent(f.Name))
+			} else {
+				sel = append(sel, pconst[f.Name]+" AS "+quoteIdent(f.Name))
+			}
+			continue
+		}
+		phys := f.PhysicalName(mode)
+		switch n := present[phys]; {
+		case n == 0:
+			sel = append(sel, "CAST(NULL AS "+duckType(f.Type)+") AS "+quoteIdent(f.Name))
+		default:
+			if n < len(files) {
+				union = true
+			}
+			sel = append(sel, "__d."+quoteIdent(phys)+" AS "+quoteIdent(f.Name))
+		}
+	}
+	if withFile {
+		sel = append(sel, "__d.filename AS __lbx_file")
+	}
+	if union {
+		opts = append(opts, "union_by_name=true")
+	}
+	if needFile {
+		opts = append(opts, "filename=true")
+	}
+	if hasDV {
+		opts = append(opts, "file_row_number=true")
+	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = quoteString(p)
+	}
+	src := "read_parquet([" + strings.Join(quoted, ", ") + "]"
+	for _, o := range opts {
+		src += ", " + o
+	}
+	src += ") AS __d"
+	if multi {
+		var rows []string
+		for i, file := range files {
+			r := []string{quoteString(paths[i])}
+			for _, f := range pcols {
+				r = append(r, pvText(file, f))
+			}
+			rows = append(rows, "("+strings.Join(r, ", ")+")")
+		}
+		names := []string{"__f"}
+		for _, f := range pcols {
+			names = append(names, quoteIdent("p_"+f.Name))
+		}
+		src += " JOIN (VALUES " + strings.Join(rows, ", ") + ") AS __pv(" + strings.Join(names, ", ") + ") ON __d.filename = __pv.__f"
+	}
+	if hasDV {
+		st.nextID++
+		tbl := fmt.Sprintf("lbx_dv_%d", st.nextID)
+		st.setup = append(st.setup, "CREATE TEMP TABLE "+tbl+" (f VARCHAR, r BIGINT)")
+		for i, file := range files {
+			if file.DeletionVector == nil {
+				continue
+			}
+			dv, err := t.LoadDeletionVector(ctx, file.DeletionVector)
+			if err != nil {
+				return "", err
+			}
+			rowsDel := dv.ToSlice()
+			for len(rowsDel) > 0 {
+				n := min(len(rowsDel), 5000)
+				var b strings.Builder
+				b.WriteString("INSERT INTO " + tbl + " SELECT " + quoteString(paths[i]) + ", unnest([")
+				for j, r := range rowsDel[:n] {
+					if j > 0 {
+						b.WriteByte(',')
+					}
+					b.WriteString(strconv.FormatUint(r, 10))
+				}
+				b.WriteString("])")
+				st.setup = append(st.setup, b.String())
+				rowsDel = rowsDel[n:]
+			}
+		}
+		src += " ANTI JOIN temp." + tbl + " AS __x ON __d.filename = __x.f AND __d.file_row_number = __x.r"
+	}
+	return "(SELECT " + strings.Join(sel, ", ") + " FROM " + src + ")", nil
+}
+
+// closeAll closes the buckets a statement opened.
+func closeAll(cs []blob.Bucket) {
+	for _, c := range cs {
+		if cl, ok := c.(interface{ Close() error }); ok {
+			cl.Close()
+		}
+	}
+}
+
+func sortedStrings(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
