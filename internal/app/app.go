@@ -103,10 +103,10 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	a.Handler = httpapi.NewServer(a.Auth, httpapi.Options{Logger: log, Registerer: a.Registry, MaxBodyBytes: cfg.MaxBodyBytes, Auditor: a.auditor()})
 	a.Handler.MountPlatform(a.Auth, a.Registry, Version, a.DB.Ping, a.warehouseReady)
 	a.mountAudit()
-	a.openMLflow()
 	if err := a.openCatalog(ctx); err != nil {
 		return nil, err
 	}
+	a.openMLflow()
 	if err := a.openServing(ctx); err != nil {
 		return nil, err
 	}
