@@ -50,7 +50,9 @@ type poolObserver struct {
 	entity   string
 }
 
-func (o poolObserver) Replicas(n int) { o.m.replicas.WithLabelValues(o.endpoint, o.entity).Set(float64(n)) }
+func (o poolObserver) Replicas(n int) {
+	o.m.replicas.WithLabelValues(o.endpoint, o.entity).Set(float64(n))
+}
 func (o poolObserver) QueueDepth(n int) {
 	o.m.queue.WithLabelValues(o.endpoint, o.entity).Set(float64(n))
 }

@@ -24,7 +24,9 @@ type memStore struct {
 	events map[string][]Event
 }
 
-func newMemStore() *memStore { return &memStore{eps: map[string]*Endpoint{}, events: map[string][]Event{}} }
+func newMemStore() *memStore {
+	return &memStore{eps: map[string]*Endpoint{}, events: map[string][]Event{}}
+}
 
 func (m *memStore) CreateEndpoint(_ context.Context, e *Endpoint) error {
 	m.mu.Lock()
@@ -184,7 +186,7 @@ func TestBadPayloads(t *testing.T) {
 	recJSON, _ := json.Marshal(map[string]any{"dataframe_records": []any{rec}})
 	for _, tc := range []struct {
 		name, ct, body, want string
-		status              int
+		status               int
 	}{
 		{"NotJSON", "application/json", `{"dataframe_split":`, "not a JSON object", 400},
 		{"NoDataKey", "application/json", `{"data":[[1]]}`, "exactly one of", 400},

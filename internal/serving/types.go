@@ -17,19 +17,19 @@ type ServedEntityInput struct {
 	// EntityAlias is a Lakebox extension: serve the version an alias points
 	// at (re-resolved when the alias moves). "model@alias" in EntityName or
 	// "@alias" in EntityVersion work too.
-	EntityAlias                string            `json:"entity_alias,omitempty"`
-	ModelName                  string            `json:"model_name,omitempty"`
-	ModelVersion               string            `json:"model_version,omitempty"`
-	WorkloadSize               string            `json:"workload_size,omitempty"`
-	WorkloadType               string            `json:"workload_type,omitempty"`
-	ScaleToZeroEnabled         bool              `json:"scale_to_zero_enabled"`
-	MinProvisionedConcurrency  int               `json:"min_provisioned_concurrency,omitempty"`
-	MaxProvisionedConcurrency  int               `json:"max_provisioned_concurrency,omitempty"`
-	EnvironmentVars            map[string]string `json:"environment_vars,omitempty"`
-	ExternalModel              *ExternalModel    `json:"external_model,omitempty"`
-	MinReplicas                *int              `json:"min_replicas,omitempty"` // Lakebox extension
-	MaxReplicas                *int              `json:"max_replicas,omitempty"` // Lakebox extension
-	ScaleToZeroIdleSeconds     int               `json:"scale_to_zero_idle_seconds,omitempty"`
+	EntityAlias               string            `json:"entity_alias,omitempty"`
+	ModelName                 string            `json:"model_name,omitempty"`
+	ModelVersion              string            `json:"model_version,omitempty"`
+	WorkloadSize              string            `json:"workload_size,omitempty"`
+	WorkloadType              string            `json:"workload_type,omitempty"`
+	ScaleToZeroEnabled        bool              `json:"scale_to_zero_enabled"`
+	MinProvisionedConcurrency int               `json:"min_provisioned_concurrency,omitempty"`
+	MaxProvisionedConcurrency int               `json:"max_provisioned_concurrency,omitempty"`
+	EnvironmentVars           map[string]string `json:"environment_vars,omitempty"`
+	ExternalModel             *ExternalModel    `json:"external_model,omitempty"`
+	MinReplicas               *int              `json:"min_replicas,omitempty"` // Lakebox extension
+	MaxReplicas               *int              `json:"max_replicas,omitempty"` // Lakebox extension
+	ScaleToZeroIdleSeconds    int               `json:"scale_to_zero_idle_seconds,omitempty"`
 }
 
 // ExternalModel points a served entity at an external MLflow scoring
