@@ -68,8 +68,30 @@ ensure_tools() {
   command -v psql >/dev/null || apt_install postgresql-client
 }
 
+# Model serving tests: Debian's Python with sklearn/pandas/onnx/xgboost
+# (installed only when an import fails) and ONNX Runtime's shared library
+# from the onnxruntime-node npm package, cached outside the repository.
+ensure_python_models() {
+  if ! /usr/bin/python3 -c 'import sklearn, pandas, numpy, onnx, xgboost, cloudpickle' 2>/dev/null; then
+    apt_install python3-sklearn python3-pandas python3-numpy python3-onnx python3-xgboost python3-cloudpickle
+  fi
+}
+
+ensure_onnxruntime() {
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/lakebox/onnxruntime"
+  local lib="$dir/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+  if [ ! -f "$lib" ]; then
+    command -v npm >/dev/null || apt_install npm
+    log "npm install onnxruntime-node (libonnxruntime.so.1) into $dir"
+    mkdir -p "$dir" && (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null)
+  fi
+  export LAKEBOX_ONNXRUNTIME_LIB="${LAKEBOX_ONNXRUNTIME_LIB:-$lib}"
+}
+
 ensure_go_modules
 ensure_tools
+ensure_python_models
+ensure_onnxruntime
 ensure_postgres
 ensure_versitygw
 
