@@ -73,22 +73,15 @@ func (st *catalogStorage) RemoveAll(_ context.Context, u string) error {
 }
 
 // openCatalog builds the Unity Catalog service, starts its purge of dropped
-// securables and mounts its API. LAKEBOX_DROP_RETENTION (a Go duration,
-// default 168h) sets how long dropped managed tables and volumes are kept.
+// securables and mounts its API. --drop-retention sets how long dropped
+// managed tables and volumes are kept.
 func (a *App) openCatalog(ctx context.Context) error {
 	wh := warehouseURL(a.Config)
 	var s3 *catalog.StaticCredentials
 	if strings.HasPrefix(wh, "s3://") && a.Config.S3AccessKey != "" {
 		s3 = &catalog.StaticCredentials{AccessKeyID: a.Config.S3AccessKey, SecretAccessKey: a.Config.S3SecretKey}
 	}
-	var retention time.Duration
-	if v := os.Getenv("LAKEBOX_DROP_RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return errs.E(errs.Invalid, "INVALID_CONFIG", "invalid LAKEBOX_DROP_RETENTION %q: use a duration such as 168h", v)
-		}
-		retention = d
-	}
+	retention := a.Config.DropRetention
 	a.Catalog = catalog.NewService(sqldb.NewCatalogStore(a.DB), &catalogStorage{cfg: a.Config, warehouse: a.Warehouse, whURL: wh},
 		catalog.AuthDirectory{Auth: a.Auth}, catalog.Options{WarehouseURL: wh, Retention: retention, S3: s3, Logger: a.Log})
 	if err := a.Catalog.Init(ctx); err != nil {

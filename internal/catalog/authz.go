@@ -200,29 +200,6 @@ func (a *access) allow(p Privilege) error {
 	return a.deny(p, i)
 }
 
-// allowAny is allow for the first of ps the principal holds.
-func (a *access) allowAny(ps ...Privilege) error {
-	var first error
-	for _, p := range ps {
-		err := a.allow(p)
-		if err == nil {
-			return nil
-		}
-		if first == nil || !errs.Is(err, errs.PermissionDenied) || strings.Contains(errs.Message(first), string(PrivUseCatalog)) {
-			first = err
-		}
-	}
-	if len(ps) > 1 && first != nil && !strings.Contains(errs.Message(first), "USE ") {
-		r := a.rec()
-		names := make([]string, len(ps))
-		for i, p := range ps {
-			names[i] = string(p)
-		}
-		return denied("%s needs one of %s on %s '%s'", a.id.Principal.Name, strings.Join(names, ", "), typeLabel(r.Type), r.FullName)
-	}
-	return first
-}
-
 // manage checks ownership-level rights: owner of the leaf or a container,
 // metastore admin, or MANAGE (granted or inherited), plus usage gates.
 func (a *access) manage() error {

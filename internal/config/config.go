@@ -36,6 +36,7 @@ type Server struct {
 	ReadTimeout     time.Duration
 	WriteTimeout    time.Duration
 	ShutdownTimeout time.Duration
+	DropRetention   time.Duration
 	// AdminToken is the bootstrap admin token (LAKEBOX_ADMIN_TOKEN); it has
 	// no flag so that it never shows in process listings.
 	AdminToken string
@@ -59,6 +60,7 @@ func (c *Server) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 5*time.Minute, "HTTP read timeout (whole request, including the body)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 10*time.Minute, "HTTP write timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	fs.DurationVar(&c.DropRetention, "drop-retention", 7*24*time.Hour, "how long dropped managed tables and volumes keep their data (UNDROP works within it)")
 }
 
 // EnvName returns the environment variable of a flag: LAKEBOX_ + upper snake case.
@@ -141,6 +143,9 @@ func (c *Server) finish() error {
 	case "json", "text":
 	default:
 		return errs.E(errs.Invalid, "INVALID_CONFIG", "invalid --log-format %q: use json or text", c.LogFormat)
+	}
+	if c.DropRetention < 0 {
+		return errs.E(errs.Invalid, "INVALID_CONFIG", "--drop-retention must not be negative")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return errs.E(errs.Invalid, "INVALID_CONFIG", "--max-body-bytes must be positive")

@@ -204,3 +204,25 @@ func testPlatform(t *testing.T, srv *apptest.Server) {
 		require.Contains(t, string(data), `lakebox_http_request_duration_seconds_bucket{method="GET",route="/healthz"`)
 	})
 }
+
+func TestDotSegmentsRefused(t *testing.T) {
+	srv := apptest.New(t, "SQLite")
+	for _, p := range []string{
+		"/api/2.0/fs/files/Volumes/main/default/v/../../../etc/passwd",
+		"/api/2.0/fs/files/Volumes/main/default/v/./x",
+		"/api/2.0/mlflow-artifacts/artifacts/0/../secret",
+	} {
+		// Send the raw path: net/http's client would not clean it, but be explicit.
+		req, err := http.NewRequest("GET", srv.URL+"/", nil)
+		require.NoError(t, err)
+		req.URL.Path = p
+		req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, 400, resp.StatusCode, "%s: %s", p, body)
+		require.Contains(t, string(body), "INVALID_PARAMETER_VALUE")
+	}
+}

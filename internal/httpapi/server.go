@@ -76,7 +76,30 @@ func NewServer(authn Authenticator, o Options) *Server {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+//
+// A path with "." or ".." segments is refused with 400 before routing: the
+// standard mux would answer it with a redirect to the cleaned path, which
+// for user-supplied file paths (volumes, artifacts) hides a traversal
+// attempt instead of rejecting it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if hasDotSegment(r.URL.Path) {
+		s.wrap(r.URL.Path, Platform, func(http.ResponseWriter, *http.Request) error {
+			return errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE",
+				"path %q contains a '.' or '..' segment; paths must be absolute and must not traverse upwards", r.URL.Path)
+		}, false).ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
 
 // Handle registers an authenticated route. pattern is a Go 1.22 ServeMux
 // pattern with a method ("GET /api/2.0/token/list").
