@@ -20,9 +20,14 @@ var sensitiveWords = []string{"token", "secret", "password", "passwd", "key", "c
 
 // Sensitive reports whether a parameter named name must be redacted: its
 // lower-cased name contains token, secret, password, passwd, key,
-// credential, authorization or cookie.
+// credential, authorization or cookie. The bare names "key" and "keys" are
+// not sensitive: MLflow and tag APIs use them for the names of params, tags
+// and metrics ({"key": "learning_rate", "value": …}).
 func Sensitive(name string) bool {
 	n := strings.ToLower(name)
+	if n == "key" || n == "keys" {
+		return false
+	}
 	for _, w := range sensitiveWords {
 		if strings.Contains(n, w) {
 			return true
