@@ -12,8 +12,11 @@ type Route struct {
 	Path    string
 	Service string
 	Action  string
-	// Skip is true for routes that are not audited (health, readiness,
-	// metrics): they are polled and carry no user action.
+	// Skip is true for routes that are not audited: health, readiness and
+	// metrics (polled, no user action), and model-serving invocations,
+	// whose every request and response the endpoint's inference table
+	// records durably (an fsynced audit record per prediction would cost
+	// more than the prediction).
 	Skip bool
 
 	methodActions map[string]string // for method-less patterns
@@ -42,7 +45,7 @@ var platformActions = map[string][2]string{
 	"GET /api/2.0/lakebox/lineage/graph":                                  {"lineageTracking", "getLineageGraph"},
 	"POST /api/v1/lineage":                                                {"lineageTracking", "postOpenLineageEvent"},
 	"GET /api/2.0/preview/scim/v2/Me":                                     {"accounts", "getMe"},
-	"GET /api/1.0/unity-catalog/scim/v2/Me":                               {"accounts", "getMe"},
+	"GET /api/1.0/unity-control/scim2/Me":                                 {"accounts", "getMe"},
 	"GET /api/2.1/unity-catalog/permissions/{securable_type}/{full_name}": {"unityCatalog", "getPermissions"},
 	"PATCH /api/2.1/unity-catalog/permissions/{securable_type}/{full_name}": {
 		"unityCatalog", "updatePermissions"},
@@ -50,14 +53,18 @@ var platformActions = map[string][2]string{
 		"unityCatalog", "getEffectivePermissions"},
 }
 
-var skipped = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+var skipped = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true,
+	"/serving-endpoints/{name}/invocations":                        true,
+	"/serving-endpoints/{name}/served-models/{served}/invocations": true,
+}
 
 // servicePrefixes map path prefixes to service names (the service_name
 // column), longest first.
 var servicePrefixes = []struct{ prefix, service string }{
 	{"/api/2.1/unity-catalog/", "unityCatalog"},
 	{"/api/2.0/unity-catalog/", "unityCatalog"},
-	{"/api/1.0/unity-catalog/scim/", "accounts"},
+	{"/api/1.0/unity-control/", "accounts"},
 	{"/api/2.0/preview/scim/", "accounts"},
 	{"/api/2.0/mlflow-artifacts/", "mlflow"},
 	{"/api/2.0/mlflow/", "mlflow"},
