@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lakebox/lakebox/internal/blob"
 	"github.com/lakebox/lakebox/internal/inferlog"
+	"github.com/lakebox/lakebox/internal/lineage"
 	"github.com/lakebox/lakebox/internal/serving"
 	"github.com/lakebox/lakebox/internal/sqldb"
 )
@@ -15,23 +17,30 @@ import (
 type ServingParts struct {
 	Service  *serving.Service
 	InferLog *inferlog.Logger
-	// Models is the directory model source used until the registry is
-	// wired (LAKEBOX_SERVING_MODELS_DIR, default <data dir>/models).
-	Models *serving.DirSource
+	// Source resolves served entities: the model registry (Registry), or
+	// a model directory (Models) when LAKEBOX_SERVING_MODELS_DIR is set.
+	Source   serving.ModelSource
+	Registry *RegistrySource
+	Models   *serving.DirSource
 }
 
 // Serving settings read from the environment (documented in README):
 //
 //	LAKEBOX_ONNXRUNTIME_LIB      path of libonnxruntime.so.1 (ONNX models)
 //	LAKEBOX_PYTHON               Python of model workers (default /usr/bin/python3)
-//	LAKEBOX_SERVING_MODELS_DIR   directory model source (catalog/schema/model/version)
+//	LAKEBOX_SERVING_MODELS_DIR   serve from a model directory (catalog/schema/model/version)
+//	                             instead of the model registry (laptops, tests)
 //	LAKEBOX_INFERLOG_FSYNC=1     fsync inference records (survive a machine crash)
 func (a *App) openServing(ctx context.Context) error {
-	modelsDir := os.Getenv("LAKEBOX_SERVING_MODELS_DIR")
-	if modelsDir == "" {
-		modelsDir = filepath.Join(a.Config.DataDir, "models")
+	if modelsDir := os.Getenv("LAKEBOX_SERVING_MODELS_DIR"); modelsDir != "" {
+		a.Serving.Models = &serving.DirSource{Root: modelsDir}
+		a.Serving.Source = a.Serving.Models
+	} else {
+		a.Serving.Registry = &RegistrySource{Registry: a.MLflow.Registry, Catalog: a.Catalog, Artifacts: a.MLflow.Artifacts,
+			Bucket: blob.Prefixed(a.Warehouse, ArtifactPrefix), CacheDir: filepath.Join(a.Config.DataDir, "serving", "models"),
+			Logger: a.Log.With("subsystem", "serving")}
+		a.Serving.Source = a.Serving.Registry
 	}
-	a.Serving.Models = &serving.DirSource{Root: modelsDir}
 	spoolDir := filepath.Join(a.Config.DataDir, "spool", "inference")
 	a.Serving.InferLog = inferlog.New(inferlog.Options{Dir: spoolDir, Bucket: a.Warehouse, Logger: a.Log,
 		Sync: os.Getenv("LAKEBOX_INFERLOG_FSYNC") == "1"})
@@ -47,12 +56,13 @@ func (a *App) openServing(ctx context.Context) error {
 	}
 	a.Serving.Service = serving.New(serving.Options{
 		Store:  sqldb.NewServingStore(a.DB),
-		Source: a.Serving.Models,
+		Source: a.Serving.Source,
 		Runtime: serving.RuntimeOptions{ONNXRuntimeLib: os.Getenv("LAKEBOX_ONNXRUNTIME_LIB"), Python: os.Getenv("LAKEBOX_PYTHON"),
 			WorkerDir: filepath.Join(a.Config.DataDir, "serving")},
 		Capturer:   a.Serving.InferLog,
 		Registerer: a.Registry,
 		Logger:     a.Log.With("subsystem", "serving"),
+		Deployed:   a.servingLineage,
 	})
 	if err := a.Serving.Service.Start(ctx); err != nil {
 		return err
@@ -65,4 +75,18 @@ func (a *App) openServing(ctx context.Context) error {
 	})
 	a.Handler.MountServing(a.Serving.Service, a.Registry)
 	return nil
+}
+
+// servingLineage records model version → serving endpoint (→ inference
+// table) when an endpoint starts serving a model version.
+func (a *App) servingLineage(endpoint string, m *serving.ResolvedModel, inferenceTable string) {
+	if a.Audit.Lineage == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev := lineage.Event{EntityType: "SERVING", EntityID: endpoint, Metadata: map[string]string{"model_version": m.Version}}
+	if err := a.Audit.Lineage.RecordServingLineage(ctx, m.EntityName+"/"+m.Version, endpoint, inferenceTable, ev); err != nil {
+		a.Log.Warn("serving lineage not recorded", "endpoint", endpoint, "model", m.EntityName, "version", m.Version, "err", err.Error())
+	}
 }

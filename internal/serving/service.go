@@ -66,6 +66,10 @@ type Options struct {
 	Pool PoolOptions
 	// LoadTimeout bounds a rollout's model loads (default 5m).
 	LoadTimeout time.Duration
+	// Deployed, when set, is called after a rollout for every model version
+	// the endpoint started serving (lineage: model version → endpoint, and
+	// endpoint → inference table when capture is on; table "" otherwise).
+	Deployed func(endpoint string, m *ResolvedModel, inferenceTable string)
 }
 
 // Service runs the serving endpoints of this Lakebox replica.
@@ -590,6 +594,17 @@ func (s *Service) rollout(le *liveEndpoint, rec *Endpoint, why string) {
 		return
 	}
 	s.event(le, "CONFIG_UPDATE_SUCCEEDED", "", fmt.Sprintf("%s is serving (ready in %s)", why, time.Since(t0).Round(time.Millisecond)))
+	if s.o.Deployed != nil {
+		table := ""
+		if ac := rec.Config.AutoCaptureConfig; ac.On() {
+			table = ac.TableName(le.name)
+		}
+		for _, e := range d.entities {
+			if e.model != nil && !reused[e.pool] {
+				s.o.Deployed(le.name, e.model, table)
+			}
+		}
+	}
 	if old != nil {
 		// Old replicas drain: in-flight calls finish before they close.
 		go func() {
