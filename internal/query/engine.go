@@ -54,6 +54,9 @@ type Engine struct {
 	parser   *sql.DB // locked-down DuckDB used only to parse
 	builtins map[string]bool
 	mu       sync.Mutex
+
+	// beforeCommit, when set (tests), runs before each Delta commit.
+	beforeCommit func()
 }
 
 // New returns an engine over a catalog and storage.

@@ -354,6 +354,9 @@ func lessStat(a, b any) bool {
 
 // commit commits a transaction and records lineage.
 func (st *stmt) commit(ctx context.Context, tg *target, txn *delta.Transaction, op delta.Operation, cols map[string][]string) (int64, error) {
+	if st.e.beforeCommit != nil {
+		st.e.beforeCommit()
+	}
 	res, err := txn.Commit(ctx, op)
 	if err != nil {
 		if errs.Is(err, errs.Conflict) {
