@@ -114,6 +114,10 @@ LAKEBOX_TOKEN.`,
 		newFSCmd(g),
 		newLineageCmd(g),
 		newAuditCmd(g),
+		newExperimentsCmd(g),
+		newRunsCmd(g),
+		newModelsCmd(g),
+		newBenchCmd(g),
 		newVersionCmd(g),
 	)
 	groupCommands(root)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lakebox/lakebox/internal/artifact"
+	"github.com/lakebox/lakebox/internal/registry"
 	"github.com/lakebox/lakebox/internal/tracking"
 )
 
@@ -214,4 +215,72 @@ func (c *Client) raw(req *http.Request, out io.Writer) error {
 		_, err = io.Copy(out, resp.Body)
 	}
 	return err
+}
+
+// SearchRegisteredModels searches registered models.
+func (c *Client) SearchRegisteredModels(ctx context.Context, filter string, maxResults int) ([]registry.RegisteredModel, error) {
+	q := url.Values{"filter": {filter}}
+	if maxResults > 0 {
+		q.Set("max_results", strconv.Itoa(maxResults))
+	}
+	var out struct {
+		RegisteredModels []registry.RegisteredModel `json:"registered_models"`
+	}
+	err := c.MLflow(ctx, "GET", "registered-models/search", q, &out)
+	return out.RegisteredModels, err
+}
+
+// GetRegisteredModel returns a registered model.
+func (c *Client) GetRegisteredModel(ctx context.Context, name string) (registry.RegisteredModel, error) {
+	var out struct {
+		RegisteredModel registry.RegisteredModel `json:"registered_model"`
+	}
+	err := c.MLflow(ctx, "GET", "registered-models/get", url.Values{"name": {name}}, &out)
+	return out.RegisteredModel, err
+}
+
+// SearchModelVersions searches model versions.
+func (c *Client) SearchModelVersions(ctx context.Context, filter string) ([]registry.ModelVersion, error) {
+	var out struct {
+		ModelVersions []registry.ModelVersion `json:"model_versions"`
+	}
+	err := c.MLflow(ctx, "GET", "model-versions/search", url.Values{"filter": {filter}}, &out)
+	return out.ModelVersions, err
+}
+
+// CreateRegisteredModel creates a registered model.
+func (c *Client) CreateRegisteredModel(ctx context.Context, name, description string) (registry.RegisteredModel, error) {
+	var out struct {
+		RegisteredModel registry.RegisteredModel `json:"registered_model"`
+	}
+	err := c.MLflow(ctx, "POST", "registered-models/create", map[string]any{"name": name, "description": description}, &out)
+	return out.RegisteredModel, err
+}
+
+// CreateModelVersion registers a version of a model from source.
+func (c *Client) CreateModelVersion(ctx context.Context, name, source, runID string) (registry.ModelVersion, error) {
+	var out struct {
+		ModelVersion registry.ModelVersion `json:"model_version"`
+	}
+	err := c.MLflow(ctx, "POST", "model-versions/create", map[string]any{"name": name, "source": source, "run_id": runID}, &out)
+	return out.ModelVersion, err
+}
+
+// SetModelAlias points alias at a version.
+func (c *Client) SetModelAlias(ctx context.Context, name, alias, version string) error {
+	return c.MLflow(ctx, "POST", "registered-models/alias", map[string]any{"name": name, "alias": alias, "version": version}, nil)
+}
+
+// DeleteModelAlias removes an alias.
+func (c *Client) DeleteModelAlias(ctx context.Context, name, alias string) error {
+	return c.MLflow(ctx, "DELETE", "registered-models/alias", map[string]any{"name": name, "alias": alias}, nil)
+}
+
+// GetModelVersionByAlias returns the version an alias points at.
+func (c *Client) GetModelVersionByAlias(ctx context.Context, name, alias string) (registry.ModelVersion, error) {
+	var out struct {
+		ModelVersion registry.ModelVersion `json:"model_version"`
+	}
+	err := c.MLflow(ctx, "GET", "registered-models/alias", url.Values{"name": {name}, "alias": {alias}}, &out)
+	return out.ModelVersion, err
 }

@@ -537,7 +537,7 @@ func testMLflowLoggedModels(t *testing.T, srv *apptest.Server) {
 	require.Equal(t, 200, st)
 	require.Empty(t, body)
 	st, body = mlf(t, srv, "POST", api+"logged-models/search", map[string]any{"experiment_ids": []string{exp},
-		"filter": "params.alpha = '0.5' AND tags.`mlflow.source.type` = 'LOCAL' AND status = 'LOGGED_MODEL_READY'",
+		"filter":   "params.alpha = '0.5' AND tags.`mlflow.source.type` = 'LOCAL' AND status = 'LOGGED_MODEL_READY'",
 		"order_by": []map[string]any{{"field_name": "creation_timestamp", "ascending": false}}})
 	require.Equal(t, 200, st, "%v", body)
 	require.Len(t, body["models"], 1)

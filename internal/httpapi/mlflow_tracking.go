@@ -167,7 +167,7 @@ func (s *Server) MountMLflowTracking(t *tracking.Service) {
 		if err != nil {
 			return err
 		}
-		return writeMLflow(w, map[string]any{"run": run})
+		return writeRun(w, &run)
 	})
 	m("POST", "runs/update", func(w http.ResponseWriter, r *http.Request) error {
 		var req struct {
@@ -407,10 +407,7 @@ func (s *Server) MountMLflowTracking(t *tracking.Service) {
 		if err != nil {
 			return err
 		}
-		return writeMLflow(w, struct {
-			Runs          []tracking.Run `json:"runs,omitempty"`
-			NextPageToken string         `json:"next_page_token,omitempty"`
-		}{runs, next})
+		return writeRuns(w, runs, next)
 	}
 	m("POST", "runs/search", searchRuns)
 	m("GET", "runs/search", searchRuns)
@@ -433,10 +430,7 @@ func (s *Server) MountMLflowTracking(t *tracking.Service) {
 		if err != nil {
 			return err
 		}
-		return writeMLflow(w, struct {
-			Metrics       []tracking.Metric `json:"metrics,omitempty"`
-			NextPageToken string            `json:"next_page_token,omitempty"`
-		}{ms, next})
+		return writeMetrics(w, ms, next)
 	})
 	m("GET", "metrics/get-history-bulk-interval", func(w http.ResponseWriter, r *http.Request) error {
 		var req struct {
@@ -453,9 +447,7 @@ func (s *Server) MountMLflowTracking(t *tracking.Service) {
 		if err != nil {
 			return err
 		}
-		return writeMLflow(w, struct {
-			Metrics []tracking.Metric `json:"metrics,omitempty"`
-		}{ms})
+		return writeMetrics(w, ms, "")
 	})
 
 	a.mountLoggedModels(s)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -659,15 +658,25 @@ func (s *TrackingStore) LogBatch(ctx context.Context, runID string, metrics []tr
 		if len(metrics) == 0 {
 			return nil
 		}
+		extra := false // model or dataset links: 9 columns instead of 6
+		for _, m := range metrics {
+			extra = extra || m.ModelID != "" || m.DatasetName != "" || m.DatasetDigest != ""
+		}
+		cols, n := "run_id, key, step, ts, value, is_nan", 6
+		if extra {
+			cols, n = cols+", model_id, dataset_name, dataset_digest", 9
+		}
 		for start := 0; start < len(metrics); start += batchRows {
 			chunk := metrics[start:min(start+batchRows, len(metrics))]
-			args := make([]any, 0, 9*len(chunk))
+			args := make([]any, 0, n*len(chunk))
 			for _, m := range chunk {
 				v, nan := dbValue(m.Value)
-				args = append(args, runID, m.Key, m.Step, m.Timestamp, v, nan, nullStr(m.ModelID), nullStr(m.DatasetName), nullStr(m.DatasetDigest))
+				args = append(args, runID, m.Key, m.Step, m.Timestamp, v, nan)
+				if extra {
+					args = append(args, nullStr(m.ModelID), nullStr(m.DatasetName), nullStr(m.DatasetDigest))
+				}
 			}
-			if _, err := s.db.exec(ctx, tx, `INSERT INTO mlflow_metrics (run_id, key, step, ts, value, is_nan, model_id, dataset_name, dataset_digest) VALUES `+
-				rowsPlaceholders(len(chunk), 9), args...); err != nil {
+			if _, err := s.db.exec(ctx, tx, `INSERT INTO mlflow_metrics (`+cols+`) VALUES `+rowsPlaceholders(len(chunk), n), args...); err != nil {
 				return err
 			}
 		}
@@ -894,64 +903,139 @@ var runAttrCols = map[string]string{
 	"lifecycle_stage": "r.lifecycle_stage", "start_time": "r.start_time", "end_time": "r.end_time", "experiment_id": "r.experiment_id",
 }
 
-// runFilter compiles run clauses to SQL conditions over alias r. Every
-// clause is an index lookup: latest metrics by (key, value), params and tags
-// by (key, value prefix), datasets by (name, digest).
-func (s *TrackingStore) runFilter(clauses []tracking.Clause) ([]string, []any) {
-	var conds []string
-	var args []any
-	for _, c := range clauses {
-		var cond string
-		var a []any
-		switch c.Entity {
-		case tracking.EntityMetric:
-			switch c.Op {
-			case "!=":
-				cond = "r.run_id IN (SELECT run_id FROM mlflow_latest_metrics WHERE key = ? AND (is_nan OR value != ?))"
-			default:
-				cond = "r.run_id IN (SELECT run_id FROM mlflow_latest_metrics WHERE key = ? AND NOT is_nan AND value " + c.Op + " ?)"
-			}
-			a = []any{c.Key, c.Num}
-		case tracking.EntityParam:
-			cond, a = s.kvCond("mlflow_params", "run_id", "r.run_id", c)
-		case tracking.EntityTag:
-			cond, a = s.kvCond("mlflow_tags", "run_id", "r.run_id", c)
-		case tracking.EntityDataset:
-			col := "d." + c.Key
-			if c.Key == "context" {
-				col = "i.context"
-			}
-			sc, sa := s.strCond(col, c)
-			cond = "r.run_id IN (SELECT i.run_id FROM mlflow_run_inputs i JOIN mlflow_datasets d ON d.dataset_id = i.dataset_id WHERE " + sc + ")"
-			a = sa
-		default:
+// Thresholds of the search planner (see runFilter).
+const (
+	bigExperiment   = 5000 // runs above which clauses are probed for selectivity
+	selectiveClause = 2000 // a clause matching at most this many rows drives the search
+)
+
+// clauseRows returns the subquery (selecting run_id) of the rows a clause
+// matches, with its arguments, for clauses on metrics, params, tags and
+// datasets; "" for attribute clauses.
+func (s *TrackingStore) clauseRows(c tracking.Clause) (string, []any) {
+	switch c.Entity {
+	case tracking.EntityMetric:
+		if c.Op == "!=" {
+			return "SELECT run_id FROM mlflow_latest_metrics WHERE key = ? AND (is_nan OR value != ?)", []any{c.Key, c.Num}
+		}
+		return "SELECT run_id FROM mlflow_latest_metrics WHERE key = ? AND NOT is_nan AND value " + c.Op + " ?", []any{c.Key, c.Num}
+	case tracking.EntityParam, tracking.EntityTag:
+		table := "mlflow_params"
+		if c.Entity == tracking.EntityTag {
+			table = "mlflow_tags"
+		}
+		switch c.Op {
+		case "IS NULL", "IS NOT NULL":
+			return "SELECT run_id FROM " + table + " WHERE key = ?", []any{c.Key}
+		case "=":
+			// the prefix term lets both databases use the (key, substr(value)) index
+			return "SELECT run_id FROM " + table + " WHERE key = ? AND substr(value, 1, 100) = substr(?, 1, 100) AND value = ?", []any{c.Key, c.Str, c.Str}
+		}
+		cond, args := s.strCond("value", c)
+		return "SELECT run_id FROM " + table + " WHERE key = ? AND " + cond, append([]any{c.Key}, args...)
+	case tracking.EntityDataset:
+		col := "d." + c.Key
+		if c.Key == "context" {
+			col = "i.context"
+		}
+		cond, args := s.strCond(col, c)
+		return "SELECT i.run_id FROM mlflow_run_inputs i JOIN mlflow_datasets d ON d.dataset_id = i.dataset_id WHERE " + cond, args
+	}
+	return "", nil
+}
+
+// countUpTo counts the rows of a query, stopping at limit+1.
+func (s *TrackingStore) countUpTo(ctx context.Context, sub string, args []any, limit int) (int, error) {
+	var n int
+	err := s.db.queryRow(ctx, s.db.sql, `SELECT COUNT(*) FROM (`+sub+` LIMIT ?) x`, append(append([]any{}, args...), limit+1)...).Scan(&n)
+	return n, translate(err)
+}
+
+// runFilter compiles run clauses to SQL conditions over alias r. Each
+// clause on metrics, params, tags or datasets is either a correlated EXISTS
+// probe of the (run_id, key) primary key — cheap per run, and with ORDER BY
+// … LIMIT the scan stops as soon as the page is full — or, when it is
+// selective (matches at most selectiveClause rows of an experiment set
+// larger than bigExperiment), an IN over its (key, value) index that drives
+// the search. So neither a broad filter nor a narrow one reads every run.
+func (s *TrackingStore) runFilter(ctx context.Context, q tracking.RunQuery) (conds []string, args []any, drivers []driver, err error) {
+	probe := false
+	if len(q.Filter) > 0 {
+		n, err := s.countUpTo(ctx, `SELECT 1 FROM mlflow_runs WHERE experiment_id IN (`+placeholders(len(q.ExperimentIDs))+`)`, int64Args(q.ExperimentIDs), bigExperiment)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		probe = n > bigExperiment
+	}
+	for _, c := range q.Filter {
+		sub, a := s.clauseRows(c)
+		if sub == "" {
 			col := runAttrCols[c.Key]
+			var cond string
 			if c.IsNum {
 				cond, a = numCond(col, c)
 			} else {
 				cond, a = s.strCond(col, c)
 			}
+			conds, args = append(conds, cond), append(args, a...)
+			continue
 		}
-		conds, args = append(conds, cond), append(args, a...)
+		negate := c.Op == "IS NULL"
+		if probe && !negate {
+			n, err := s.countUpTo(ctx, sub, a, selectiveClause)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if n <= selectiveClause {
+				drivers = append(drivers, driver{sub, a})
+				continue
+			}
+		}
+		// correlated form: the clause's subquery restricted to the outer run
+		corr := strings.Replace(sub, " WHERE ", " WHERE run_id = r.run_id AND ", 1)
+		if c.Entity == tracking.EntityDataset {
+			corr = strings.Replace(sub, " WHERE ", " WHERE i.run_id = r.run_id AND ", 1)
+		}
+		if negate {
+			conds = append(conds, "NOT EXISTS ("+corr+")")
+		} else {
+			conds = append(conds, "EXISTS ("+corr+")")
+		}
+		args = append(args, a...)
 	}
-	return conds, args
+	return conds, args, drivers, nil
 }
 
-// SearchRuns implements tracking.RunStore.
-func (s *TrackingStore) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]string, bool, error) {
-	var joins []string
-	var joinArgs []any
-	var order []string
-	for i, o := range q.OrderBy {
+// driver is a selective clause's subquery: its (deduplicated) run ids are
+// the outer loop of the search.
+type driver struct {
+	sql  string
+	args []any
+}
+
+func int64Args(ns []int64) []any {
+	out := make([]any, len(ns))
+	for i, n := range ns {
+		out[i] = n
+	}
+	return out
+}
+
+// orderTerms compiles ORDER BY keys to LEFT JOINs (with their arguments)
+// and ORDER BY expressions; missing values sort last, NaN metrics just
+// before them.
+func orderTerms(keys []tracking.OrderKey, first int) (joins []string, joinArgs []any, order []string) {
+	for i, o := range keys {
 		dir := " ASC"
 		if o.Desc {
 			dir = " DESC"
 		}
-		alias := "o" + strconv.Itoa(i)
+		alias := "o" + strconv.Itoa(first+i)
 		switch o.Entity {
 		case tracking.EntityMetric:
 			joins = append(joins, " LEFT JOIN mlflow_latest_metrics "+alias+" ON "+alias+".run_id = r.run_id AND "+alias+".key = ?")
 			order = append(order, "CASE WHEN "+alias+".run_id IS NULL THEN 2 WHEN "+alias+".is_nan THEN 1 ELSE 0 END", alias+".value"+dir)
+			joinArgs = append(joinArgs, o.Key)
 		case tracking.EntityParam, tracking.EntityTag:
 			table := "mlflow_params"
 			if o.Entity == tracking.EntityTag {
@@ -959,6 +1043,7 @@ func (s *TrackingStore) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]
 			}
 			joins = append(joins, " LEFT JOIN "+table+" "+alias+" ON "+alias+".run_id = r.run_id AND "+alias+".key = ?")
 			order = append(order, "CASE WHEN "+alias+".run_id IS NULL THEN 1 ELSE 0 END", alias+".value"+dir)
+			joinArgs = append(joinArgs, o.Key)
 		default:
 			col := runAttrCols[o.Key]
 			if o.Key == "end_time" {
@@ -966,48 +1051,130 @@ func (s *TrackingStore) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]
 			}
 			order = append(order, col+dir)
 		}
-		if o.Entity != tracking.EntityAttribute {
-			joinArgs = append(joinArgs, o.Key)
-		}
 	}
-	order = append(order, "r.start_time DESC", "r.run_id ASC")
-	conds := []string{"r.experiment_id IN (" + placeholders(len(q.ExperimentIDs)) + ")"}
-	args := append([]any{}, joinArgs...)
-	for _, id := range q.ExperimentIDs {
-		args = append(args, id)
-	}
-	switch q.ViewType {
-	case tracking.ViewActiveOnly:
-		conds, args = append(conds, "r.lifecycle_stage = ?"), append(args, tracking.StageActive)
-	case tracking.ViewDeletedOnly:
-		conds, args = append(conds, "r.lifecycle_stage = ?"), append(args, tracking.StageDeleted)
-	}
-	fc, fa := s.runFilter(q.Filter)
-	conds, args = append(conds, fc...), append(args, fa...)
-	args = append(args, q.MaxResults+1, q.Offset)
-	query := `SELECT r.run_id FROM mlflow_runs r` + strings.Join(joins, "") + ` WHERE ` + strings.Join(conds, " AND ") +
-		` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ? OFFSET ?`
+	return joins, joinArgs, append(order, "r.start_time DESC", "r.run_id ASC")
+}
+
+func (s *TrackingStore) queryIDs(ctx context.Context, query string, args []any) ([]string, error) {
 	rows, err := s.db.query(ctx, s.db.sql, query, args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("search runs: %w", err)
+		return nil, fmt.Errorf("search runs: %w", err)
 	}
 	defer rows.Close()
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, false, translate(err)
+			return nil, translate(err)
 		}
 		ids = append(ids, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, translate(err)
+	return ids, translate(rows.Err())
+}
+
+// SearchRuns implements tracking.RunStore. When the first ORDER BY key is a
+// metric, the page is read in three segments — runs with a numeric value
+// walked through the (key, value) index, then NaN values, then runs without
+// the metric — so ordering never sorts the whole experiment.
+func (s *TrackingStore) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]string, bool, error) {
+	conds := []string{"r.experiment_id IN (" + placeholders(len(q.ExperimentIDs)) + ")"}
+	args := int64Args(q.ExperimentIDs)
+	switch q.ViewType {
+	case tracking.ViewActiveOnly:
+		conds, args = append(conds, "r.lifecycle_stage = ?"), append(args, tracking.StageActive)
+	case tracking.ViewDeletedOnly:
+		conds, args = append(conds, "r.lifecycle_stage = ?"), append(args, tracking.StageDeleted)
 	}
-	more := len(ids) > q.MaxResults
-	if more {
-		ids = ids[:q.MaxResults]
+	fc, fa, drivers, err := s.runFilter(ctx, q)
+	if err != nil {
+		return nil, false, err
 	}
-	return ids, more, nil
+	conds, args = append(conds, fc...), append(args, fa...)
+	want := q.MaxResults + 1
+	if len(drivers) > 0 {
+		// Selective clauses: intersect their run ids and join the runs to
+		// them (CROSS JOIN keeps that order in SQLite); only those few
+		// runs are then probed and sorted.
+		from := `SELECT run_id FROM (` + drivers[0].sql + `) d0`
+		var dargs []any
+		dargs = append(dargs, drivers[0].args...)
+		for i, d := range drivers[1:] {
+			from += ` WHERE run_id IN (` + d.sql + `)`
+			if i > 0 {
+				from = `SELECT run_id FROM (` + from + `) d` + strconv.Itoa(i+1)
+			}
+			dargs = append(dargs, d.args...)
+		}
+		joins, joinArgs, order := orderTerms(q.OrderBy, 0)
+		ids, err := s.queryIDs(ctx, `SELECT r.run_id FROM (SELECT DISTINCT run_id FROM (`+from+`) dd) sel CROSS JOIN mlflow_runs r`+strings.Join(joins, "")+
+			` WHERE r.run_id = sel.run_id AND `+strings.Join(conds, " AND ")+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ? OFFSET ?`,
+			append(append(append(dargs, joinArgs...), args...), want, q.Offset))
+		if err != nil {
+			return nil, false, err
+		}
+		return page(ids, q.MaxResults)
+	}
+	where := strings.Join(conds, " AND ")
+
+	if len(q.OrderBy) == 0 || q.OrderBy[0].Entity != tracking.EntityMetric {
+		joins, joinArgs, order := orderTerms(q.OrderBy, 0)
+		ids, err := s.queryIDs(ctx, `SELECT r.run_id FROM mlflow_runs r`+strings.Join(joins, "")+` WHERE `+where+
+			` ORDER BY `+strings.Join(order, ", ")+` LIMIT ? OFFSET ?`, append(append(joinArgs, args...), want, q.Offset))
+		if err != nil {
+			return nil, false, err
+		}
+		return page(ids, q.MaxResults)
+	}
+
+	m := q.OrderBy[0]
+	dir := " ASC"
+	if m.Desc {
+		dir = " DESC"
+	}
+	joins, joinArgs, rest := orderTerms(q.OrderBy[1:], 1)
+	j := strings.Join(joins, "")
+	segments := []struct {
+		sql  string
+		args []any
+	}{
+		{`SELECT r.run_id FROM mlflow_latest_metrics o0 CROSS JOIN mlflow_runs r` + j + ` WHERE r.run_id = o0.run_id AND o0.key = ? AND NOT o0.is_nan AND ` + where +
+			` ORDER BY o0.value` + dir + `, ` + strings.Join(rest, ", "), append(append(joinArgs, m.Key), args...)},
+		{`SELECT r.run_id FROM mlflow_latest_metrics o0 JOIN mlflow_runs r ON r.run_id = o0.run_id` + j + ` WHERE o0.key = ? AND o0.is_nan AND ` + where +
+			` ORDER BY ` + strings.Join(rest, ", "), append(append(joinArgs, m.Key), args...)},
+		{`SELECT r.run_id FROM mlflow_runs r` + j + ` WHERE NOT EXISTS (SELECT 1 FROM mlflow_latest_metrics x WHERE x.run_id = r.run_id AND x.key = ?) AND ` + where +
+			` ORDER BY ` + strings.Join(rest, ", "), append(append(append([]any{}, joinArgs...), m.Key), args...)},
+	}
+	var ids []string
+	skip := q.Offset
+	for _, seg := range segments {
+		need := want - len(ids)
+		if need <= 0 {
+			break
+		}
+		got, err := s.queryIDs(ctx, seg.sql+` LIMIT ? OFFSET ?`, append(append([]any{}, seg.args...), need, skip))
+		if err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, got...)
+		if len(got) > 0 || skip == 0 {
+			skip = 0
+			continue
+		}
+		// the page starts past this segment: skip over its rows
+		var n int
+		if err := s.db.queryRow(ctx, s.db.sql, `SELECT COUNT(*) FROM (`+seg.sql+`) x`, seg.args...).Scan(&n); err != nil {
+			return nil, false, translate(err)
+		}
+		skip = max(skip-n, 0)
+	}
+	return page(ids, q.MaxResults)
+}
+
+func page(ids []string, max int) ([]string, bool, error) {
+	if len(ids) > max {
+		return ids[:max], true, nil
+	}
+	return ids, false, nil
 }
 
 // ---- logged models ----
@@ -1239,4 +1406,73 @@ func (s *TrackingStore) SearchLoggedModels(ctx context.Context, q tracking.Logge
 	return ms, more, nil
 }
 
-var _ = sort.Strings
+// ImportRuns bulk-inserts complete runs (info, tags, params and metrics,
+// which become both history and latest values) in one transaction with
+// multi-row INSERTs. It is the fast path for migrating runs from another
+// tracking server and for seeding benchmarks; it skips the Service's
+// validation, so callers pass valid runs of existing experiments.
+func (s *TrackingStore) ImportRuns(ctx context.Context, runs []tracking.Run) error {
+	return s.db.inTx(ctx, func(tx *sql.Tx) error {
+		type row []any
+		flush := func(table, cols string, n int, rows []row) error {
+			for start := 0; start < len(rows); start += batchRows {
+				chunk := rows[start:min(start+batchRows, len(rows))]
+				args := make([]any, 0, n*len(chunk))
+				for _, r := range chunk {
+					args = append(args, r...)
+				}
+				if _, err := s.db.exec(ctx, tx, `INSERT INTO `+table+` (`+cols+`) VALUES `+rowsPlaceholders(len(chunk), n), args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var rs, tags, params, hist, latest []row
+		for _, r := range runs {
+			i := r.Info
+			exp, _ := strconv.ParseInt(i.ExperimentID, 10, 64)
+			var end any
+			if i.EndTime != 0 {
+				end = i.EndTime
+			}
+			rs = append(rs, row{i.RunID, exp, i.RunName, i.UserID, i.Status, i.StartTime, end, i.ArtifactURI, i.LifecycleStage})
+			for _, t := range r.Data.Tags {
+				tags = append(tags, row{i.RunID, t.Key, t.Value})
+			}
+			for _, p := range r.Data.Params {
+				params = append(params, row{i.RunID, p.Key, p.Value})
+			}
+			last := map[string]tracking.Metric{}
+			var keys []string
+			for _, m := range r.Data.Metrics {
+				v, nan := dbValue(m.Value)
+				hist = append(hist, row{i.RunID, m.Key, m.Step, m.Timestamp, v, nan})
+				cur, ok := last[m.Key]
+				if !ok {
+					keys = append(keys, m.Key)
+				}
+				if !ok || later(m, cur) {
+					last[m.Key] = m
+				}
+			}
+			for _, k := range keys {
+				m := last[k]
+				v, nan := dbValue(m.Value)
+				latest = append(latest, row{i.RunID, k, m.Step, m.Timestamp, v, nan})
+			}
+		}
+		if err := flush("mlflow_runs", runCols, 9, rs); err != nil {
+			return err
+		}
+		if err := flush("mlflow_tags", "run_id, key, value", 3, tags); err != nil {
+			return err
+		}
+		if err := flush("mlflow_params", "run_id, key, value", 3, params); err != nil {
+			return err
+		}
+		if err := flush("mlflow_metrics", "run_id, key, step, ts, value, is_nan", 6, hist); err != nil {
+			return err
+		}
+		return flush("mlflow_latest_metrics", "run_id, key, step, ts, value, is_nan", 6, latest)
+	})
+}

@@ -72,23 +72,29 @@ type Experiment struct {
 type Value float64
 
 // MarshalJSON implements json.Marshaler.
-func (v Value) MarshalJSON() ([]byte, error) {
+func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
+
+// AppendJSON appends the JSON form of v to b.
+func (v Value) AppendJSON(b []byte) []byte {
 	f := float64(v)
 	switch {
 	case math.IsNaN(f):
-		return []byte(`"NaN"`), nil
+		return append(b, `"NaN"`...)
 	case math.IsInf(f, 1):
-		return []byte(`"Infinity"`), nil
+		return append(b, `"Infinity"`...)
 	case math.IsInf(f, -1):
-		return []byte(`"-Infinity"`), nil
+		return append(b, `"-Infinity"`...)
 	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (v *Value) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err == nil {
+	if len(b) > 0 && b[0] != '"' && b[0] != 'n' {
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE", "metric value %s is not a number", string(b))
+		}
 		*v = Value(f)
 		return nil
 	}
