@@ -120,6 +120,7 @@ LAKEBOX_TOKEN.`,
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)
+	addModelsPredict(root, g)
 	groupCommands(root)
 	return root
 }
