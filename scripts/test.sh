@@ -88,10 +88,22 @@ ensure_onnxruntime() {
   export LAKEBOX_ONNXRUNTIME_LIB="${LAKEBOX_ONNXRUNTIME_LIB:-$lib}"
 }
 
+# MLflow conformance test: the npm "mlflow" client pinned by
+# e2e/mlflow-js/package-lock.json (npm ci only when it is not installed).
+# The MLflow sklearn end-to-end test uses the Python packages above.
+ensure_mlflow_js() {
+  if [ ! -d e2e/mlflow-js/node_modules/mlflow ]; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    log "npm ci in e2e/mlflow-js (the npm mlflow client)"
+    (cd e2e/mlflow-js && npm ci --no-audit --no-fund >/dev/null)
+  fi
+}
+
 ensure_go_modules
 ensure_tools
 ensure_python_models
 ensure_onnxruntime
+ensure_mlflow_js
 ensure_postgres
 ensure_versitygw
 

@@ -93,6 +93,32 @@ func (s *Server) MountMLflowTracking(t *tracking.Service) {
 	}
 	m("POST", "experiments/search", searchExperiments)
 	m("GET", "experiments/search", searchExperiments)
+	// experiments/list was removed in MLflow 2.0; older clients (and the npm
+	// mlflow package) still call it: every experiment of a view type.
+	m("GET", "experiments/list", func(w http.ResponseWriter, r *http.Request) error {
+		var req struct {
+			ViewType string `json:"view_type"`
+		}
+		if err := decodeMLflow(r, &req); err != nil {
+			return err
+		}
+		var all []tracking.Experiment
+		tok := ""
+		for {
+			exps, next, err := a.t.SearchExperiments(r.Context(), "", nil, req.ViewType, tracking.MaxSearchExperiments, tok)
+			if err != nil {
+				return err
+			}
+			all = append(all, exps...)
+			if next == "" {
+				break
+			}
+			tok = next
+		}
+		return writeMLflow(w, struct {
+			Experiments []tracking.Experiment `json:"experiments,omitempty"`
+		}{all})
+	})
 	type expReq struct {
 		ExperimentID string  `json:"experiment_id"`
 		NewName      string  `json:"new_name"`
