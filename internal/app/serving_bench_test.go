@@ -67,6 +67,7 @@ func TestServingLoad(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			for _, c := range []int{1, 8, 32} {
 				n := 2000
+				rows0, calls0 := batchRows(t, srv, name)
 				rps, p50, p99 := load(c, n, func() error {
 					req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
 					req.Header.Set("Authorization", "Bearer "+tok)
@@ -82,7 +83,8 @@ func TestServingLoad(t *testing.T) {
 					}
 					return nil
 				})
-				t.Logf("%-12s lakebox  c=%-2d %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms", name, c, rps, p50, p99)
+				rows1, calls1 := batchRows(t, srv, name)
+				t.Logf("%-12s lakebox  c=%-2d %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %5.1f rows/model call", name, c, rps, p50, p99, (rows1-rows0)/max(calls1-calls0, 1))
 			}
 		}
 		// Direct: the same runtime, one replica per slot of concurrency, no HTTP.
@@ -110,6 +112,28 @@ func TestServingLoad(t *testing.T) {
 		}
 		rep.Close()
 	}
+}
+
+// batchRows reads the endpoint's lakebox_serving_batch_rows histogram:
+// rows and model calls so far.
+func batchRows(t *testing.T, srv *apptest.Server, endpoint string) (float64, float64) {
+	mfs, err := srv.App.Registry.Gather()
+	require.NoError(t, err)
+	var rows, calls float64
+	for _, mf := range mfs {
+		if mf.GetName() != "lakebox_serving_batch_rows" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "endpoint" && l.GetValue() == endpoint {
+					rows += m.GetHistogram().GetSampleSum()
+					calls += float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+	return rows, calls
 }
 
 func cols20() []string {

@@ -14,6 +14,7 @@ type metrics struct {
 	coldStarts *prometheus.CounterVec
 	restarts   *prometheus.CounterVec
 	captured   *prometheus.CounterVec
+	batchRows  *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,9 +37,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Replicas replaced after dying or failing a health check."}, l),
 		captured: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lakebox_serving_captured_total",
 			Help: "Requests handed to inference-table capture."}, []string{"endpoint"}),
+		batchRows: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lakebox_serving_batch_rows",
+			Help:    "Rows per model call (concurrent requests merged into one call) by endpoint and served entity.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}}, l),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.errors, m.latency, m.replicas, m.queue, m.coldStarts, m.restarts, m.captured)
+		reg.MustRegister(m.requests, m.errors, m.latency, m.replicas, m.queue, m.coldStarts, m.restarts, m.captured, m.batchRows)
 	}
 	return m
 }
@@ -58,3 +62,6 @@ func (o poolObserver) QueueDepth(n int) {
 }
 func (o poolObserver) ColdStart() { o.m.coldStarts.WithLabelValues(o.endpoint, o.entity).Inc() }
 func (o poolObserver) Restart()   { o.m.restarts.WithLabelValues(o.endpoint, o.entity).Inc() }
+func (o poolObserver) BatchRows(n int) {
+	o.m.batchRows.WithLabelValues(o.endpoint, o.entity).Observe(float64(n))
+}

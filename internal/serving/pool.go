@@ -18,7 +18,10 @@ type PoolOptions struct {
 	ScaleToZero bool
 	IdleTimeout time.Duration // default 5m
 	// PerReplica is the in-flight requests one replica is sized for; the
-	// autoscaler aims at ceil(in-flight / PerReplica) replicas (default 4).
+	// autoscaler aims at ceil(in-flight / PerReplica) replicas (default 4;
+	// 32 for batching runtimes, whose replica merges concurrent requests
+	// into one model call: another process only adds startup cost and CPU
+	// contention until one replica's batches are full).
 	PerReplica int
 	// ScaleDownAfter is how long load must stay below capacity before a
 	// replica is removed (default 30s).
@@ -48,6 +51,8 @@ type PoolObserver interface {
 	QueueDepth(n int)
 	ColdStart()
 	Restart()
+	// BatchRows receives the rows of every model call (batching at work).
+	BatchRows(n int)
 }
 
 func (o *PoolOptions) fill() {
@@ -144,6 +149,9 @@ type replicaState struct {
 // NewPool starts a pool of rt with Min replicas (at least one while
 // warming: see Warm).
 func NewPool(rt Runtime, o PoolOptions) *Pool {
+	if o.PerReplica <= 0 && rt.Batching() {
+		o.PerReplica = 32
+	}
 	o.fill()
 	p := &Pool{rt: rt, o: o, queue: make(chan *call, o.MaxInFlight), kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{})}
@@ -399,6 +407,9 @@ func (p *Pool) run(rs *replicaState, batch []*call) bool {
 	t0 := time.Now()
 	if len(batch) == 1 {
 		c := batch[0]
+		if p.o.Observe != nil {
+			p.o.Observe.BatchRows(c.f.Len())
+		}
 		v, err := rs.r.Predict(c.ctx, c.f)
 		if errs.Is(err, errs.Unavailable) && errs.ReasonOf(err) == "WORKER_DIED" {
 			p.replicaDied(rs, err)
@@ -433,6 +444,9 @@ func (p *Pool) run(rs *replicaState, batch []*call) bool {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
+	}
+	if p.o.Observe != nil {
+		p.o.Observe.BatchRows(len(merged.Rows))
 	}
 	v, err := rs.r.Predict(ctx, merged)
 	if errs.Is(err, errs.Unavailable) && errs.ReasonOf(err) == "WORKER_DIED" {

@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -81,6 +83,14 @@ func (r *pythonRuntime) Slots() int     { return 1 }
 func (r *pythonRuntime) NewReplica(ctx context.Context) (Replica, error) {
 	cmd := exec.Command(r.o.Python, "-u", r.script)
 	cmd.Env = os.Environ()
+	// One BLAS/OpenMP thread per worker: parallelism comes from replicas,
+	// and spinning BLAS threads of several workers starve each other and
+	// the server on small machines. The process or entity env may override.
+	for _, k := range []string{"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"} {
+		if _, ok := os.LookupEnv(k); !ok {
+			cmd.Env = append(cmd.Env, k+"=1")
+		}
+	}
 	for k, v := range r.o.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -155,9 +165,12 @@ func (w *pyWorker) call(ctx context.Context, msg any, out any) error {
 	if w.dead {
 		return errs.E(errs.Unavailable, "WORKER_DIED", "the Python worker (pid %d) is dead", w.cmd.Process.Pid)
 	}
-	b, err := json.Marshal(msg)
-	if err != nil {
-		return errs.Wrap(errs.Invalid, "BAD_REQUEST", err, "cannot encode the request for the Python worker")
+	b, ok := msg.(json.RawMessage) // already encoded (appendPredictMsg)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(msg); err != nil {
+			return errs.Wrap(errs.Invalid, "BAD_REQUEST", err, "cannot encode the request for the Python worker")
+		}
 	}
 	type result struct {
 		data []byte
@@ -202,9 +215,15 @@ func (w *pyWorker) Predict(ctx context.Context, f *Frame) (any, error) {
 		Error       string          `json:"error"`
 		Predictions json.RawMessage `json:"predictions"`
 	}
-	msg := map[string]any{"op": "predict", "columns": f.Columns, "data": f.Rows}
-	if len(f.Params) > 0 {
-		msg["params"] = f.Params
+	var msg any
+	if b, ok := appendPredictMsg(make([]byte, 0, 64+len(f.Rows)*len(f.Columns)*20), f); ok {
+		msg = json.RawMessage(b)
+	} else {
+		m := map[string]any{"op": "predict", "columns": f.Columns, "data": f.Rows}
+		if len(f.Params) > 0 {
+			m["params"] = f.Params
+		}
+		msg = m
 	}
 	if err := w.call(ctx, msg, &resp); err != nil {
 		return nil, err
@@ -238,4 +257,50 @@ func (w *pyWorker) Close() error {
 		<-w.done
 	}
 	return nil
+}
+
+// appendPredictMsg encodes a predict message without reflection for the
+// common frame (numbers, booleans and nulls, no params); ok is false for
+// anything else (the caller uses encoding/json).
+func appendPredictMsg(b []byte, f *Frame) ([]byte, bool) {
+	if len(f.Params) > 0 {
+		return nil, false
+	}
+	b = append(b, `{"op":"predict","columns":`...)
+	if f.Columns == nil {
+		b = append(b, "null"...)
+	} else {
+		cols, err := json.Marshal(f.Columns)
+		if err != nil {
+			return nil, false
+		}
+		b = append(b, cols...)
+	}
+	b = append(b, `,"data":[`...)
+	for i, r := range f.Rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, v := range r {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			switch x := v.(type) {
+			case float64:
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, false
+				}
+				b = strconv.AppendFloat(b, x, 'g', -1, 64)
+			case bool:
+				b = strconv.AppendBool(b, x)
+			case nil:
+				b = append(b, "null"...)
+			default:
+				return nil, false
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, "]}"...), true
 }

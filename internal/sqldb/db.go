@@ -111,6 +111,12 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	if path == "" {
 		sdb.SetMaxOpenConns(1)
+	} else {
+		// database/sql keeps 2 idle connections by default: under
+		// concurrent requests (token checks) the others were closed and
+		// reopened, pragmas included, on every use.
+		sdb.SetMaxIdleConns(16)
+		sdb.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	db := &DB{sql: sdb, dialect: SQLite, redacted: rawURL}
 	if err := pingSQLite(ctx, sdb); err != nil {
