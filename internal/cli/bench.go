@@ -57,15 +57,22 @@ MLflow 3.11's Python server on SQLite on a machine of this kind.`,
 	return cmd
 }
 
+// lastBest is the fastest call of the last timeIt (single-threaded use).
+var lastBest time.Duration
+
 type benchResult struct {
 	name    string
 	total   time.Duration
 	median  time.Duration
 	n       int
+	best    time.Duration
 	refSecs float64 // MLflow reference (seconds), 0 = none
 	refWhat string  // "median" or "total"
 }
 
+// timeIt runs f n times and returns the total, the median and (in best)
+// the fastest call: on a shared, noisy machine the minimum shows the cost
+// of the work itself, the median what a caller sees.
 func timeIt(n int, f func(i int) error) (total, median time.Duration, err error) {
 	ds := make([]time.Duration, n)
 	start := time.Now()
@@ -78,6 +85,7 @@ func timeIt(n int, f func(i int) error) (total, median time.Duration, err error)
 	}
 	total = time.Since(start)
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	lastBest = ds[0]
 	return total, ds[n/2], nil
 }
 
@@ -126,8 +134,9 @@ func benchMLflow(ctx context.Context, g *globals, large []int, keep bool) error 
 
 	var results []benchResult
 	add := func(r benchResult) {
+		r.best = lastBest
 		results = append(results, r)
-		fmt.Fprintf(out, "  %-34s total %-12s median %s\n", r.name, r.total.Round(time.Microsecond), r.median.Round(time.Microsecond))
+		fmt.Fprintf(out, "  %-40s total %-12s median %-11s best %s\n", r.name, r.total.Round(time.Microsecond), r.median.Round(time.Microsecond), r.best.Round(time.Microsecond))
 	}
 
 	// baselines
@@ -149,6 +158,7 @@ func benchMLflow(ctx context.Context, g *globals, large []int, keep bool) error 
 		return err
 	}
 	add(benchResult{name: "baseline raw SQLite 1 row/tx", total: rawSingle * 1000, median: rawSingle, n: 1000})
+	lastBest = rawBatch
 	add(benchResult{name: "baseline raw SQLite 10k rows", total: rawBatch, median: rawBatch, n: 1})
 
 	exp, err := c.CreateExperiment(ctx, "bench")
@@ -168,18 +178,34 @@ func benchMLflow(ctx context.Context, g *globals, large []int, keep bool) error 
 	}
 	add(benchResult{name: "log-metric x1000", total: total, median: med, n: 1000, refSecs: 0.056, refWhat: "median"})
 
+	// log-batch: the 10k workload three times, on fresh runs; the first
+	// run's 10,000-point metric is the history workload below.
 	batch := make([]tracking.Metric, 1000)
-	total, med, err = timeIt(10, func(b int) error {
-		for i := range batch {
-			k := b*1000 + i
-			batch[i] = tracking.Metric{Key: "acc", Value: tracking.Value(float64(k) / 10000), Timestamp: now + int64(k), Step: int64(k)}
+	var totals []time.Duration
+	histRun := ""
+	for rep := 0; rep < 3; rep++ {
+		br, err := c.CreateRun(ctx, exp, fmt.Sprintf("batch-%d", rep))
+		if err != nil {
+			return err
 		}
-		return c.LogBatch(ctx, run.Info.RunID, batch, nil, nil)
-	})
-	if err != nil {
-		return err
+		if rep == 0 {
+			histRun = br.Info.RunID
+		}
+		total, _, err = timeIt(10, func(b int) error {
+			for i := range batch {
+				k := b*1000 + i
+				batch[i] = tracking.Metric{Key: "acc", Value: tracking.Value(float64(k) / 10000), Timestamp: now + int64(k), Step: int64(k)}
+			}
+			return c.LogBatch(ctx, br.Info.RunID, batch, nil, nil)
+		})
+		if err != nil {
+			return err
+		}
+		totals = append(totals, total)
 	}
-	add(benchResult{name: "log-batch 10k metrics (10x1000)", total: total, median: med, n: 10, refSecs: 1.9, refWhat: "total"})
+	sort.Slice(totals, func(i, j int) bool { return totals[i] < totals[j] })
+	lastBest = totals[0]
+	add(benchResult{name: "log-batch 10k metrics (10x1000), 3 reps", total: totals[1], median: totals[1], n: 3, refSecs: 1.9, refWhat: "total"})
 
 	sexp, err := c.CreateExperiment(ctx, "bench-search")
 	if err != nil {
@@ -194,7 +220,8 @@ func benchMLflow(ctx context.Context, g *globals, large []int, keep bool) error 
 	if err != nil {
 		return err
 	}
-	add(benchResult{name: "create 1000 runs", total: total, median: med, n: 1000, refSecs: 203, refWhat: "total"})
+	lastBest = total
+	add(benchResult{name: fmt.Sprintf("create 1000 runs (per call %s)", med.Round(time.Microsecond)), total: total, median: total, n: 1000, refSecs: 203, refWhat: "total"})
 	for i, id := range ids {
 		if err := c.LogBatch(ctx, id, []tracking.Metric{{Key: "acc", Value: tracking.Value(float64(i%100) / 100), Timestamp: now, Step: 0}},
 			[]tracking.Param{{Key: "model", Value: []string{"rf", "gbm"}[i%2]}}, []tracking.Tag{{Key: "team", Value: []string{"a", "b", "c"}[i%3]}}); err != nil {
@@ -222,7 +249,7 @@ func benchMLflow(ctx context.Context, g *globals, large []int, keep bool) error 
 	}
 	add(benchResult{name: fmt.Sprintf("search 1000 runs by metric (%d)", found), total: total, median: med, n: 10, refSecs: 0.89, refWhat: "median"})
 	total, med, err = timeIt(10, func(int) error {
-		ms, _, err := c.MetricHistory(ctx, run.Info.RunID, "acc", 25000, "")
+		ms, _, err := c.MetricHistory(ctx, histRun, "acc", 25000, "")
 		found = len(ms)
 		return err
 	})
@@ -279,18 +306,16 @@ func benchMLflow(ctx context.Context, g *globals, large []int, keep bool) error 
 		}
 	}
 
-	fmt.Fprintf(out, "\n%-40s %12s %14s %10s %12s\n", "workload", "lakebox", "MLflow 3.11", "speed-up", "x healthz")
+	fmt.Fprintf(out, "\n%-46s %11s %11s %12s %9s %9s\n", "workload (what is compared)", "median", "best", "MLflow 3.11", "x median", "x best")
 	for _, r := range results {
 		if r.refSecs == 0 {
 			continue
 		}
-		v := r.total
-		if r.refWhat == "median" {
-			v = r.median
-		}
-		fmt.Fprintf(out, "%-40s %12s %14s %9.0fx %11.1fx\n", r.name+" ("+r.refWhat+")", v.Round(time.Microsecond),
-			time.Duration(r.refSecs*float64(time.Second)).String(), r.refSecs/v.Seconds(), float64(v)/float64(healthz))
+		ref := time.Duration(r.refSecs * float64(time.Second))
+		fmt.Fprintf(out, "%-46s %11s %11s %12s %8.0fx %8.0fx\n", r.name+" ("+r.refWhat+")", r.median.Round(time.Microsecond),
+			r.best.Round(time.Microsecond), ref, r.refSecs/r.median.Seconds(), r.refSecs/r.best.Seconds())
 	}
+	fmt.Fprintf(out, "\n(medians are per call, or per workload for totals; /healthz median %s is the same-run baseline)\n", healthz.Round(time.Microsecond))
 	return nil
 }
 
@@ -300,7 +325,7 @@ func seedRuns(ctx context.Context, store *sqldb.TrackingStore, expID string, n i
 	for start := 0; start < n; start += chunk {
 		runs := make([]tracking.Run, 0, chunk)
 		for i := start; i < min(start+chunk, n); i++ {
-			id := fmt.Sprintf("%08x%024x", i, now)
+			id := fmt.Sprintf("%08x%08x%016x", n, i, now)
 			runs = append(runs, tracking.Run{
 				Info: tracking.RunInfo{RunID: id, ExperimentID: expID, RunName: fmt.Sprintf("run-%d", i), Status: tracking.StatusFinished,
 					StartTime: now + int64(i), ArtifactURI: "mlflow-artifacts:/" + expID + "/" + id + "/artifacts", LifecycleStage: tracking.StageActive},

@@ -280,6 +280,17 @@ func testMLflowTracking(t *testing.T, srv *apptest.Server) {
 		wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "Invalid metric name")
 		st, body = mlf(t, srv, "POST", api+"runs/log-batch", map[string]any{"run_id": id, "metrics": []map[string]any{{"key": "m", "value": "abc", "timestamp": 1}}})
 		wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "not a number")
+		// NaN is a metric value, nothing else
+		st, body = mlf(t, srv, "POST", api+"runs/log-metric", map[string]any{"run_id": id, "key": "m", "value": 1, "timestamp": "NaN"})
+		wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "invalid integer value")
+		st, body = mlf(t, srv, "POST", api+"runs/log-batch", map[string]any{"run_id": id, "metrics": []map[string]any{{"key": "m", "value": 1, "timestamp": 1, "step": "NaN"}}})
+		wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "metrics.step")
+		st, body = mlf(t, srv, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}, "filter": "metrics.m > NaN"})
+		wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "Expected numeric value type for metric 'm'. Found 'NaN'")
+		st, body = mlf(t, srv, "GET", api+"experiments/get", url.Values{"experiment_id": {"NaN"}})
+		wantErr(t, st, body, 400, "INVALID_PARAMETER_VALUE", "Invalid experiment ID: 'NaN'")
+		st, body = mlf(t, srv, "POST", api+"runs/log-metric", map[string]any{"run_id": id, "key": "nan", "value": "NaN", "timestamp": 1})
+		require.Equal(t, 200, st, "%v", body)
 		// Infinity round-trips as a string
 		st, _ = mlf(t, srv, "POST", api+"runs/log-batch", map[string]any{"run_id": id, "metrics": []map[string]any{{"key": "inf", "value": "Infinity", "timestamp": 1}}})
 		require.Equal(t, 200, st)

@@ -793,14 +793,25 @@ func (s *TrackingStore) MetricHistory(ctx context.Context, q tracking.HistoryQue
 	if limit <= 0 {
 		limit = math.MaxInt32 - 1
 	}
-	rows, err := s.db.query(ctx, s.db.sql, `SELECT key, value, is_nan, ts, step FROM mlflow_metrics WHERE run_id = ? AND key = ?
+	rows, err := s.db.query(ctx, s.db.sql, `SELECT value, is_nan, ts, step FROM mlflow_metrics WHERE run_id = ? AND key = ?
 		ORDER BY step, ts LIMIT ? OFFSET ?`, q.RunID, q.Key, limit+1, q.Offset)
 	if err != nil {
 		return nil, false, err
 	}
-	ms, err := scanMetrics(rows, false)
-	if err != nil {
-		return nil, false, err
+	defer rows.Close()
+	ms := make([]tracking.Metric, 0, min(limit+1, 1024))
+	for rows.Next() {
+		m := tracking.Metric{Key: q.Key}
+		var v float64
+		var nan bool
+		if err := rows.Scan(&v, &nan, &m.Timestamp, &m.Step); err != nil {
+			return nil, false, translate(err)
+		}
+		m.Value = metricValue(v, nan)
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, translate(err)
 	}
 	more := len(ms) > limit
 	if more {
