@@ -50,6 +50,8 @@ type App struct {
 	Serving ServingParts
 	// Catalog is the Unity Catalog (catalog.go).
 	Catalog *catalog.Service
+	// Query is the SQL engine and its statement registry (query.go).
+	Query QueryParts
 	// GeneratedAdminToken is set when this start created the admin user and
 	// generated its token; the caller shows it once.
 	GeneratedAdminToken string
@@ -104,6 +106,9 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	a.Handler.MountPlatform(a.Auth, a.Registry, Version, a.DB.Ping, a.warehouseReady)
 	a.mountAudit()
 	if err := a.openCatalog(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openQuery(); err != nil {
 		return nil, err
 	}
 	a.openMLflow()

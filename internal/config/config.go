@@ -37,6 +37,10 @@ type Server struct {
 	WriteTimeout    time.Duration
 	ShutdownTimeout time.Duration
 	DropRetention   time.Duration
+	// SQL engine limits (per statement, and statements at once).
+	SQLMemoryLimit   string
+	SQLTimeout       time.Duration
+	SQLMaxConcurrent int
 	// AdminToken is the bootstrap admin token (LAKEBOX_ADMIN_TOKEN); it has
 	// no flag so that it never shows in process listings.
 	AdminToken string
@@ -61,6 +65,9 @@ func (c *Server) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 10*time.Minute, "HTTP write timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	fs.DurationVar(&c.DropRetention, "drop-retention", 7*24*time.Hour, "how long dropped managed tables and volumes keep their data (UNDROP works within it)")
+	fs.StringVar(&c.SQLMemoryLimit, "sql-memory-limit", "2GB", "memory limit of one SQL statement (DuckDB), e.g. 512MB or 4GB; larger work spills to <data-dir>/tmp")
+	fs.DurationVar(&c.SQLTimeout, "sql-timeout", 5*time.Minute, "longest a SQL statement may run before it is canceled")
+	fs.IntVar(&c.SQLMaxConcurrent, "sql-max-concurrent", 8, "SQL statements that run at once; more wait for a slot")
 }
 
 // EnvName returns the environment variable of a flag: LAKEBOX_ + upper snake case.
@@ -146,6 +153,9 @@ func (c *Server) finish() error {
 	}
 	if c.DropRetention < 0 {
 		return errs.E(errs.Invalid, "INVALID_CONFIG", "--drop-retention must not be negative")
+	}
+	if c.SQLTimeout < 0 || c.SQLMaxConcurrent < 0 {
+		return errs.E(errs.Invalid, "INVALID_CONFIG", "--sql-timeout and --sql-max-concurrent must not be negative")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return errs.E(errs.Invalid, "INVALID_CONFIG", "--max-body-bytes must be positive")

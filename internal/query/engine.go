@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -200,7 +201,11 @@ func (e *Engine) execOne(ctx context.Context, sess *Session, text string) (*Resu
 	defer func() { <-e.sem }()
 	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
 	defer cancel()
-	st := &stmt{e: e, sess: sess, text: text, id: e.o.NewID(), who: id, start: e.o.Now()}
+	sid, _ := ctx.Value(statementIDKey{}).(string)
+	if sid == "" {
+		sid = e.o.NewID()
+	}
+	st := &stmt{e: e, sess: sess, text: text, id: sid, who: id, start: e.o.Now()}
 	res, err := st.run(ctx)
 	if err != nil && ctx.Err() != nil && errs.KindOf(err) != errs.Conflict {
 		if errs.KindOf(err) == errs.Internal || errs.KindOf(err) == errs.Canceled {
@@ -213,6 +218,15 @@ func (e *Engine) execOne(ctx context.Context, sess *Session, text string) (*Resu
 	}
 	res.StatementID = st.id
 	return res, nil
+}
+
+type statementIDKey struct{}
+
+// WithStatementID returns ctx in which Exec gives its statements the id
+// id (the SQL Statement Execution API's statement_id) instead of a fresh
+// one, so audit events and lineage name the id the caller sees.
+func WithStatementID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, statementIDKey{}, id)
 }
 
 func (e *Engine) audit(ctx context.Context, st *stmt, err error) {
@@ -450,8 +464,14 @@ func (e *Engine) serialize(ctx context.Context, text string) (map[string]any, er
 	}
 	if b, _ := m["error"].(bool); b {
 		msg, _ := m["error_message"].(string)
-		if p, ok := m["position"].(float64); ok {
+		// DuckDB reports the position as a string ("28"); accept a number too.
+		switch p := m["position"].(type) {
+		case float64:
 			return nil, syntaxErr(text, int(p), msg)
+		case string:
+			if n, err := strconv.Atoi(p); err == nil {
+				return nil, syntaxErr(text, n, msg)
+			}
 		}
 		if strings.Contains(msg, "Only SELECT") {
 			return nil, errs.E(errs.Invalid, "PARSE_SYNTAX_ERROR", "expected a query (SELECT, WITH, VALUES, TABLE)")

@@ -1,0 +1,426 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lakebox/lakebox/internal/errs"
+	"github.com/lakebox/lakebox/internal/query"
+)
+
+// SQLPrefix is the path of the SQL Statement Execution API.
+const SQLPrefix = "/api/2.0/sql/statements"
+
+// SQL is the surface of the SQL Statement Execution API: the Databricks
+// error shape; an unsupported option (EXTERNAL_LINKS, ARROW_STREAM) is a
+// 400 NOT_IMPLEMENTED as on Databricks, not a 501.
+var SQL = &Surface{
+	Name: "sql",
+	Status: func(err error) int {
+		if errs.KindOf(err) == errs.Unimplemented {
+			return http.StatusBadRequest
+		}
+		return KindStatus(errs.KindOf(err))
+	},
+	Body: func(err error, _ int, msg string) any {
+		return DatabricksError{ErrorCode: errorCode(err), Message: msg}
+	},
+}
+
+// SQLParameter is a named parameter of a statement (:name in the text).
+// A missing value binds NULL; type defaults to STRING.
+type SQLParameter struct {
+	Name  string  `json:"name"`
+	Value *string `json:"value,omitempty"`
+	Type  string  `json:"type,omitempty"`
+}
+
+// ExecuteStatementRequest is the body of POST /api/2.0/sql/statements.
+type ExecuteStatementRequest struct {
+	Statement string `json:"statement"`
+	// WarehouseID is accepted for compatibility and ignored: Lakebox has
+	// one SQL engine.
+	WarehouseID   string         `json:"warehouse_id,omitempty"`
+	Catalog       string         `json:"catalog,omitempty"`
+	Schema        string         `json:"schema,omitempty"`
+	Parameters    []SQLParameter `json:"parameters,omitempty"`
+	WaitTimeout   string         `json:"wait_timeout,omitempty"`
+	OnWaitTimeout string         `json:"on_wait_timeout,omitempty"`
+	Disposition   string         `json:"disposition,omitempty"`
+	Format        string         `json:"format,omitempty"`
+	RowLimit      int64          `json:"row_limit,omitempty"`
+	ByteLimit     int64          `json:"byte_limit,omitempty"`
+}
+
+// StatementError is the error of a FAILED statement.
+type StatementError struct {
+	ErrorCode string `json:"error_code"`
+	Message   string `json:"message"`
+}
+
+// StatementStatus is a statement's state.
+type StatementStatus struct {
+	State string          `json:"state"`
+	Error *StatementError `json:"error,omitempty"`
+}
+
+// SQLColumn describes one result column.
+type SQLColumn struct {
+	Name     string `json:"name"`
+	TypeName string `json:"type_name"`
+	TypeText string `json:"type_text"`
+	Position int    `json:"position"`
+}
+
+// ResultSchema lists the result columns.
+type ResultSchema struct {
+	ColumnCount int         `json:"column_count"`
+	Columns     []SQLColumn `json:"columns"`
+}
+
+// ChunkInfo locates one result chunk.
+type ChunkInfo struct {
+	ChunkIndex int   `json:"chunk_index"`
+	RowOffset  int64 `json:"row_offset"`
+	RowCount   int64 `json:"row_count"`
+	ByteCount  int64 `json:"byte_count,omitempty"`
+}
+
+// ResultManifest describes a succeeded statement's result.
+type ResultManifest struct {
+	Format          string       `json:"format"`
+	Schema          ResultSchema `json:"schema"`
+	TotalChunkCount int          `json:"total_chunk_count"`
+	TotalRowCount   int64        `json:"total_row_count"`
+	Chunks          []ChunkInfo  `json:"chunks"`
+	Truncated       bool         `json:"truncated"`
+}
+
+// ResultData is one chunk of a result: every value as a string, or null.
+type ResultData struct {
+	ChunkIndex            int         `json:"chunk_index"`
+	RowOffset             int64       `json:"row_offset"`
+	RowCount              int64       `json:"row_count"`
+	DataArray             [][]*string `json:"data_array"`
+	NextChunkIndex        *int        `json:"next_chunk_index,omitempty"`
+	NextChunkInternalLink string      `json:"next_chunk_internal_link,omitempty"`
+}
+
+// StatementResponse answers execute and get.
+type StatementResponse struct {
+	StatementID string          `json:"statement_id"`
+	Status      StatementStatus `json:"status"`
+	Manifest    *ResultManifest `json:"manifest,omitempty"`
+	Result      *ResultData     `json:"result,omitempty"`
+}
+
+type sqlAPI struct{ st *query.Statements }
+
+// MountSQL registers the SQL Statement Execution API on the statement
+// registry.
+func (s *Server) MountSQL(st *query.Statements) {
+	a := &sqlAPI{st: st}
+	s.Handle("POST "+SQLPrefix, SQL, a.execute)
+	s.Handle("GET "+SQLPrefix+"/{statement_id}", SQL, a.get)
+	s.Handle("GET "+SQLPrefix+"/{statement_id}/result/chunks/{chunk_index}", SQL, a.chunk)
+	s.Handle("POST "+SQLPrefix+"/{statement_id}/cancel", SQL, a.cancel)
+	s.HandleFallback("/api/2.0/sql/", SQL)
+}
+
+var waitRE = regexp.MustCompile(`^([0-9]+)s$`)
+
+func sqlInvalid(format string, args ...any) error {
+	return errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE", format, args...)
+}
+
+// validate checks the request and returns the wait and the parameters.
+func (req *ExecuteStatementRequest) validate() (time.Duration, []query.Parameter, error) {
+	if strings.TrimSpace(req.Statement) == "" {
+		return 0, nil, sqlInvalid("statement is required")
+	}
+	wait := 10 * time.Second
+	if req.WaitTimeout != "" {
+		m := waitRE.FindStringSubmatch(req.WaitTimeout)
+		n := -1
+		if m != nil {
+			n, _ = strconv.Atoi(m[1])
+		}
+		if n != 0 && (n < 5 || n > 50) {
+			return 0, nil, sqlInvalid("wait_timeout %q is invalid: use 0s (return at once) or a value from 5s to 50s", req.WaitTimeout)
+		}
+		wait = time.Duration(n) * time.Second
+	}
+	switch strings.ToUpper(req.OnWaitTimeout) {
+	case "", "CONTINUE", "CANCEL":
+	default:
+		return 0, nil, sqlInvalid("on_wait_timeout %q is invalid: use CONTINUE or CANCEL", req.OnWaitTimeout)
+	}
+	switch strings.ToUpper(req.Disposition) {
+	case "", "INLINE":
+	case "EXTERNAL_LINKS":
+		return 0, nil, errs.E(errs.Unimplemented, "NOT_IMPLEMENTED", "disposition EXTERNAL_LINKS is not supported by Lakebox; use INLINE (results are fetched in chunks with GET %s/{statement_id}/result/chunks/{chunk_index})", SQLPrefix)
+	default:
+		return 0, nil, sqlInvalid("disposition %q is invalid: use INLINE", req.Disposition)
+	}
+	switch strings.ToUpper(req.Format) {
+	case "", "JSON_ARRAY":
+	case "ARROW_STREAM", "CSV":
+		return 0, nil, errs.E(errs.Unimplemented, "NOT_IMPLEMENTED", "format %s is not supported with the INLINE disposition; use JSON_ARRAY", strings.ToUpper(req.Format))
+	default:
+		return 0, nil, sqlInvalid("format %q is invalid: use JSON_ARRAY", req.Format)
+	}
+	if req.RowLimit < 0 {
+		return 0, nil, sqlInvalid("row_limit must not be negative")
+	}
+	if req.RowLimit > math.MaxInt32 {
+		req.RowLimit = 0
+	}
+	var ps []query.Parameter
+	for i, p := range req.Parameters {
+		if p.Name == "" {
+			return 0, nil, sqlInvalid("parameters[%d] has no name", i)
+		}
+		qp := query.Parameter{Name: p.Name, Type: p.Type, Null: p.Value == nil}
+		if p.Value != nil {
+			qp.Value = *p.Value
+		}
+		ps = append(ps, qp)
+	}
+	return wait, ps, nil
+}
+
+func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
+	var req ExecuteStatementRequest
+	if err := DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	wait, params, err := req.validate()
+	if err != nil {
+		return err
+	}
+	sess := query.Session{Catalog: req.Catalog, Schema: req.Schema}
+	if sess.Catalog != "" && sess.Schema == "" {
+		sess.Schema = "default"
+	}
+	ctx := r.Context()
+	id, err := a.st.Submit(ctx, sess, req.Statement, params, int(req.RowLimit))
+	if err != nil {
+		return err
+	}
+	info, err := a.st.Wait(ctx, id, wait)
+	if err != nil {
+		return err
+	}
+	if !finished(info.State) && wait > 0 && strings.EqualFold(req.OnWaitTimeout, "CANCEL") {
+		if err := a.st.Cancel(ctx, id); err != nil {
+			return err
+		}
+		if info, err = a.waitDone(ctx, id); err != nil {
+			return err
+		}
+	}
+	return a.respond(ctx, w, info)
+}
+
+// waitDone waits (up to 30 seconds) for a canceled statement to stop.
+func (a *sqlAPI) waitDone(ctx context.Context, id string) (query.StatementInfo, error) {
+	done, err := a.st.Done(ctx, id)
+	if err != nil {
+		return query.StatementInfo{}, err
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+	case <-ctx.Done():
+	}
+	return a.st.Get(ctx, id)
+}
+
+func finished(s query.StatementState) bool {
+	return s != query.StatePending && s != query.StateRunning
+}
+
+func (a *sqlAPI) get(w http.ResponseWriter, r *http.Request) error {
+	info, err := a.st.Get(r.Context(), r.PathValue("statement_id"))
+	if err != nil {
+		return err
+	}
+	return a.respond(r.Context(), w, info)
+}
+
+func (a *sqlAPI) chunk(w http.ResponseWriter, r *http.Request) error {
+	n, err := strconv.Atoi(r.PathValue("chunk_index"))
+	if err != nil {
+		return sqlInvalid("chunk_index %q is not a non-negative integer", r.PathValue("chunk_index"))
+	}
+	info, c, rows, err := a.st.Chunk(r.Context(), r.PathValue("statement_id"), n)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, resultData(info, c, rows))
+}
+
+func (a *sqlAPI) cancel(w http.ResponseWriter, r *http.Request) error {
+	if err := a.st.Cancel(r.Context(), r.PathValue("statement_id")); err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+// respond renders a statement with its manifest and first chunk.
+func (a *sqlAPI) respond(ctx context.Context, w http.ResponseWriter, info query.StatementInfo) error {
+	resp := StatementResponse{StatementID: info.ID, Status: StatementStatus{State: string(info.State)}}
+	switch info.State {
+	case query.StateFailed:
+		resp.Status.Error = statementError(info.Err, info.ID)
+	case query.StateSucceeded:
+		resp.Manifest = manifest(info)
+		_, c, rows, err := a.st.Chunk(ctx, info.ID, 0)
+		if err != nil {
+			return err
+		}
+		resp.Result = resultData(info, c, rows)
+	}
+	return WriteJSON(w, http.StatusOK, resp)
+}
+
+// statementError renders a failed statement's error as Databricks does:
+// a general code and "[REASON] message".
+func statementError(err error, id string) *StatementError {
+	var code string
+	switch errs.KindOf(err) {
+	case errs.Invalid, errs.NotFound, errs.AlreadyExists, errs.FailedPrecondition:
+		code = "BAD_REQUEST"
+	case errs.PermissionDenied:
+		code = "PERMISSION_DENIED"
+	case errs.Unauthenticated:
+		code = "UNAUTHENTICATED"
+	case errs.Conflict:
+		code = "ABORTED"
+	case errs.TooLarge, errs.ResourceExhausted:
+		code = "RESOURCE_EXHAUSTED"
+	case errs.Unimplemented:
+		code = "NOT_IMPLEMENTED"
+	case errs.Unavailable:
+		code = "TEMPORARILY_UNAVAILABLE"
+	case errs.Canceled:
+		code = "DEADLINE_EXCEEDED"
+	default:
+		return &StatementError{ErrorCode: "INTERNAL_ERROR", Message: "internal error; quote statement id " + id + " to your administrator"}
+	}
+	msg := errs.Message(err)
+	if r := errs.ReasonOf(err); r != "" {
+		msg = "[" + r + "] " + msg
+	}
+	return &StatementError{ErrorCode: code, Message: msg}
+}
+
+// typeName is the Databricks type_name of an engine type.
+func typeName(t string) string {
+	switch t {
+	case "BIGINT":
+		return "LONG"
+	case "SMALLINT":
+		return "SHORT"
+	case "TINYINT":
+		return "BYTE"
+	case "VOID":
+		return "NULL"
+	}
+	return t
+}
+
+func manifest(info query.StatementInfo) *ResultManifest {
+	m := &ResultManifest{Format: "JSON_ARRAY", Schema: ResultSchema{ColumnCount: len(info.Columns), Columns: []SQLColumn{}},
+		TotalChunkCount: len(info.Chunks), TotalRowCount: int64(info.TotalRows), Chunks: []ChunkInfo{}, Truncated: info.Truncated}
+	for i, c := range info.Columns {
+		m.Schema.Columns = append(m.Schema.Columns, SQLColumn{Name: c.Name, TypeName: typeName(c.Type), TypeText: strings.ToUpper(c.TypeText), Position: i})
+	}
+	for _, c := range info.Chunks {
+		m.Chunks = append(m.Chunks, ChunkInfo{ChunkIndex: c.Index, RowOffset: int64(c.RowOffset), RowCount: int64(c.RowCount), ByteCount: c.ByteCount})
+	}
+	return m
+}
+
+func resultData(info query.StatementInfo, c query.Chunk, rows [][]any) *ResultData {
+	d := &ResultData{ChunkIndex: c.Index, RowOffset: int64(c.RowOffset), RowCount: int64(c.RowCount), DataArray: make([][]*string, 0, len(rows))}
+	for _, row := range rows {
+		out := make([]*string, len(row))
+		for i, v := range row {
+			typ := ""
+			if i < len(info.Columns) {
+				typ = info.Columns[i].Type
+			}
+			out[i] = sqlString(v, typ)
+		}
+		d.DataArray = append(d.DataArray, out)
+	}
+	if next := c.Index + 1; next < len(info.Chunks) {
+		d.NextChunkIndex = &next
+		d.NextChunkInternalLink = fmt.Sprintf("%s/%s/result/chunks/%d", SQLPrefix, info.ID, next)
+	}
+	return d
+}
+
+// sqlString renders a value as the JSON_ARRAY format does: every value a
+// string (dates as 2006-01-02, timestamps in ISO 8601 with milliseconds,
+// binary in base64, arrays, maps and structs as JSON), NULL as null.
+func sqlString(v any, typ string) *string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		s = x
+	case bool:
+		s = strconv.FormatBool(x)
+	case float64:
+		s = formatFloat(x, 64)
+	case float32:
+		s = formatFloat(float64(x), 32)
+	case time.Time:
+		switch typ {
+		case "DATE":
+			s = x.Format("2006-01-02")
+		case "TIMESTAMP_NTZ":
+			s = x.Format("2006-01-02T15:04:05.000")
+		default:
+			s = x.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+	case []byte:
+		s = base64.StdEncoding.EncodeToString(x)
+	case *big.Int:
+		s = x.String()
+	case []any, map[string]any:
+		b, err := json.Marshal(x)
+		if err != nil {
+			s = fmt.Sprint(x)
+		} else {
+			s = string(b)
+		}
+	default:
+		s = fmt.Sprint(x)
+	}
+	return &s
+}
+
+func formatFloat(f float64, bits int) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	return strconv.FormatFloat(f, 'g', -1, bits)
+}
