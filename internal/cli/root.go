@@ -118,6 +118,7 @@ LAKEBOX_TOKEN.`,
 		newRunsCmd(g),
 		newModelsCmd(g),
 		newBenchCmd(g),
+		newSQLCmd(g),
 		newVersionCmd(g),
 	)
 	addModelsPredict(root, g)
