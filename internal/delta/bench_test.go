@@ -80,12 +80,13 @@ func benchLoad(b *testing.B, dir string, wantFiles int) {
 	bk, err := localfs.New(dir)
 	require.NoError(b, err)
 	defer bk.Close()
-	tbl := NewTable(bk, "")
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := tbl.Latest(ctx)
+		// A fresh Table each time: this measures a first load, not the
+		// snapshot cache (see BenchmarkLatestAfterCommit).
+		s, err := NewTable(bk, "").Latest(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -120,4 +121,46 @@ func TestBenchLogCheckpointReadable(t *testing.T) {
 	require.Equal(t, int64(20), s.Segment().CheckpointVersion)
 	require.Len(t, s.Files(), 25)
 	require.NotNil(t, ParseStats(s.Files()[0].Stats, s.Schema(), ColumnMappingNone))
+}
+
+// BenchmarkLatestAfterCommit measures what a frequent writer pays per
+// commit to see the table's latest state: one new JSON commit lands on a
+// 10,000-commit table (checkpoint every 10), then Latest. "cached" reuses
+// the Table, whose snapshot is extended by the new commit (Snapshot.Update);
+// "fresh" is the baseline of a new Table loading from the checkpoint.
+//
+//	go test -run '^$' -bench BenchmarkLatestAfterCommit ./internal/delta/
+func BenchmarkLatestAfterCommit(b *testing.B) {
+	for _, mode := range []string{"fresh", "cached"} {
+		b.Run(mode, func(b *testing.B) {
+			dir := buildBenchLog(b, 10000, 10)
+			bk, err := localfs.New(dir)
+			require.NoError(b, err)
+			defer bk.Close()
+			ctx := context.Background()
+			tbl := NewTable(bk, "")
+			if _, err := tbl.Latest(ctx); err != nil {
+				b.Fatal(err)
+			}
+			logDir := filepath.Join(dir, "_delta_log")
+			v := int64(10000)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				line := fmt.Sprintf(`{"commitInfo":{"timestamp":%d,"operation":"WRITE"}}`+"\n"+`{"add":{"path":"extra-%d.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true}}`+"\n", 1700000000000+v, v)
+				require.NoError(b, os.WriteFile(filepath.Join(logDir, fmt.Sprintf("%020d.json", v)), []byte(line), 0o644))
+				v++
+				t := tbl
+				if mode == "fresh" {
+					t = NewTable(bk, "")
+				}
+				s, err := t.Latest(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if s.Version() != v-1 {
+					b.Fatalf("version %d, want %d", s.Version(), v-1)
+				}
+			}
+		})
+	}
 }

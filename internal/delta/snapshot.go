@@ -75,7 +75,11 @@ func (p *Protocol) CheckReadable() error {
 }
 
 // Latest loads the latest snapshot. See SnapshotAt for errors.
-func (t *Table) Latest(ctx context.Context) (*Snapshot, error) { return t.SnapshotAt(ctx, -1) }
+//
+// The table remembers the snapshot it returned last and extends it by the
+// newer commits when it can (Snapshot.Update), so repeated calls read only
+// what changed.
+func (t *Table) Latest(ctx context.Context) (*Snapshot, error) { return t.latest(ctx) }
 
 // SnapshotAt loads the snapshot at version (-1 = latest). Errors:
 // errs.NotFound (DELTA_TABLE_NOT_FOUND, DELTA_VERSION_NOT_FOUND,
@@ -84,6 +88,9 @@ func (t *Table) Latest(ctx context.Context) (*Snapshot, error) { return t.Snapsh
 // errs.Invalid (DELTA_CORRUPT_LOG, DELTA_INVALID_SCHEMA), errs.Unimplemented
 // (unsupported protocol).
 func (t *Table) SnapshotAt(ctx context.Context, version int64) (*Snapshot, error) {
+	if version < 0 {
+		return t.latest(ctx)
+	}
 	seg, err := t.LogSegment(ctx, version)
 	if err != nil {
 		return nil, err
@@ -214,6 +221,20 @@ func (t *Table) replay(ctx context.Context, seg *LogSegment) (*Snapshot, error) 
 					s.latestInfo = ci
 					break
 				}
+			}
+		}
+	}
+	if s.latestInfo == nil && len(commits) == 0 && seg.LatestCommit != nil {
+		// The version is a checkpoint's: its commitInfo (and in-commit
+		// timestamp) is only in the commit file itself.
+		acts, err := t.readActionsFile(ctx, seg.LatestCommit.Key)
+		if err != nil {
+			return nil, err
+		}
+		for j := range acts {
+			if ci := acts[j].CommitInfo; ci != nil {
+				s.latestInfo = ci
+				break
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 type Table struct {
 	bucket blob.Bucket
 	root   string // "" or ends with "/"
+	cache  snapshotCache
 }
 
 // NewTable returns the table rooted at root ("" = the bucket root) in b.
