@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole Lakebox test suite on this machine, first installing and
 # starting whatever the tests need that is missing:
-#   - Go modules (go mod download)
+#   - Go modules (fetched by the go commands as needed)
 #   - versitygw, the S3 server the S3 tests run against (go install)
 #   - PostgreSQL on 127.0.0.1:5432 (started if stopped, installed with apt if absent)
 # Nothing is skipped: LAKEBOX_REQUIRE_SERVICES=1 turns a missing service into
@@ -29,10 +29,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-ensure_go_modules() {
-  log "Go modules"
-  go mod download
-}
+# Go modules are fetched by go vet / go test as the build needs them: an
+# explicit `go mod download` would also fetch DuckDB's prebuilt libraries for
+# every other platform (~700 MB).
 
 ensure_versitygw() {
   if command -v versitygw >/dev/null || [ -n "${LAKEBOX_TEST_S3_ENDPOINT:-}" ]; then return; fi
@@ -99,7 +98,6 @@ ensure_mlflow_js() {
   fi
 }
 
-ensure_go_modules
 ensure_tools
 ensure_python_models
 ensure_onnxruntime
