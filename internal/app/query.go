@@ -26,7 +26,8 @@ type QueryParts struct {
 
 // openQuery builds the SQL engine on the catalog (--sql-memory-limit,
 // --sql-timeout, --sql-max-concurrent; DuckDB spills under
-// <data-dir>/tmp/duckdb), records its lineage and an audit event per
+// <data-dir>/tmp/duckdb and caches data files of tables on S3 under
+// <data-dir>/cache/sql, at most 10 GiB not in use), records its lineage and an audit event per
 // statement, and mounts the SQL Statement Execution API.
 func (a *App) openQuery() error {
 	wh := warehouseURL(a.Config)
@@ -34,6 +35,9 @@ func (a *App) openQuery() error {
 	o := query.Options{
 		MemoryLimit: a.Config.SQLMemoryLimit, Timeout: a.Config.SQLTimeout, MaxConcurrent: a.Config.SQLMaxConcurrent,
 		TempDir: filepath.Join(a.Config.DataDir, "tmp", "duckdb"), Logger: a.Log.With("subsystem", "query"),
+		// Tables on S3: DuckDB reads cached copies of their data files and
+		// writes into a local staging area uploaded before each commit.
+		CacheDir: filepath.Join(a.Config.DataDir, "cache", "sql"),
 	}
 	if a.Audit.Lineage != nil {
 		o.Lineage = sqlLineage{a.Audit.Lineage}

@@ -26,6 +26,12 @@
 //     configured and then locked (enable_external_access=false,
 //     allowed_directories = the locations of the statement's tables,
 //     lock_configuration=true), with a memory limit and a timeout.
+//   - Tables on remote buckets (S3) are read and written through a local
+//     mirror directory per table location (filecache.go): the data files a
+//     statement scans are materialised there (a read-through cache keyed
+//     by key and size, LRU-bounded, files pinned while a statement uses
+//     them) and files DuckDB writes there are uploaded before the Delta
+//     commit names them. Volume files are read on local disk only.
 //   - A failed statement changes nothing: data files written before a
 //     failed commit are orphans that VACUUM removes.
 //   - Catalog metadata (names, owners, grants, row filters, masks, views,

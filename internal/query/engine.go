@@ -37,11 +37,18 @@ type Options struct {
 	MaxResultRows int
 	// TempDir is where DuckDB spills (default os.TempDir()/lakebox-duckdb).
 	TempDir string
-	Lineage LineageRecorder
-	Audit   AuditRecorder
-	Logger  *slog.Logger
-	Now     func() time.Time
-	NewID   func() string
+	// CacheDir, when set, lets the engine work on tables in remote buckets
+	// (S3): their data files are cached there (emptied at start) and
+	// written files are staged there before upload. Empty = tables on
+	// local disk only (UNSUPPORTED_STORAGE otherwise).
+	CacheDir string
+	// CacheMaxBytes bounds the cached files not in use (default 10 GiB).
+	CacheMaxBytes int64
+	Lineage       LineageRecorder
+	Audit         AuditRecorder
+	Logger        *slog.Logger
+	Now           func() time.Time
+	NewID         func() string
 }
 
 // Engine runs SQL statements. It is safe for concurrent use.
@@ -52,7 +59,8 @@ type Engine struct {
 	log     *slog.Logger
 	sem     chan struct{}
 
-	parser   *sql.DB // locked-down DuckDB used only to parse
+	cache    *fileCache // nil = local tables only
+	parser   *sql.DB    // locked-down DuckDB used only to parse
 	builtins map[string]bool
 	mu       sync.Mutex
 
@@ -97,6 +105,15 @@ func New(cat Catalog, storage Storage, o Options) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cat: cat, storage: storage, o: o, log: log, sem: make(chan struct{}, o.MaxConcurrent), builtins: map[string]bool{}}
+	if o.CacheDir != "" {
+		if o.CacheMaxBytes <= 0 {
+			o.CacheMaxBytes = 10 << 30
+		}
+		var err error
+		if e.cache, err = newFileCache(o.CacheDir, o.CacheMaxBytes); err != nil {
+			return nil, err
+		}
+	}
 	conn, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open DuckDB: %w", err)

@@ -32,15 +32,60 @@ func (st *stmt) openTable(ctx context.Context, location string) (*delta.Table, s
 	st.closers = append(st.closers, b)
 	ld, ok := b.(LocalDir)
 	if !ok {
-		return nil, "", errs.E(errs.Unimplemented, "UNSUPPORTED_STORAGE", "the SQL engine reads tables on local disk only (file:// warehouse); %s is not", location)
+		if st.e.cache == nil {
+			return nil, "", errs.E(errs.Unimplemented, "UNSUPPORTED_STORAGE", "the SQL engine reads tables on local disk only (file:// warehouse); %s is not", location)
+		}
+		dir, err := st.e.cache.dirFor(location)
+		if err != nil {
+			return nil, "", err
+		}
+		if st.remote == nil {
+			st.remote = map[string]blob.Bucket{}
+		}
+		st.remote[dir] = b
+		return delta.NewTable(b, ""), dir, nil
 	}
 	return delta.NewTable(b, ""), strings.TrimRight(ld.Dir(), "/"), nil
 }
 
-// localDir returns the local directory of a storage location.
+// localDir returns the local directory of a storage location whose files
+// DuckDB reads directly (volumes): remote buckets are not supported.
 func (st *stmt) localDir(ctx context.Context, location string) (string, error) {
 	_, dir, err := st.openTable(ctx, location)
+	if err == nil && st.remote[dir] != nil {
+		return "", errs.E(errs.Unimplemented, "UNSUPPORTED_STORAGE", "the SQL engine reads volume files on local disk only; %s is not", location)
+	}
 	return dir, err
+}
+
+// materialize makes a remote table's data file available at dir/key for
+// DuckDB (no-op for local tables) and keeps it until the statement ends.
+func (st *stmt) materialize(ctx context.Context, dir, key string, size int64) error {
+	b := st.remote[dir]
+	if b == nil {
+		return nil
+	}
+	release, err := st.e.cache.fetch(ctx, b, dir, key, size)
+	if err != nil {
+		return err
+	}
+	st.release = append(st.release, release)
+	return nil
+}
+
+// upload sends a file DuckDB wrote at dir/key to a remote table's bucket
+// (no-op for local tables); it runs before the Delta commit names it.
+func (st *stmt) upload(ctx context.Context, dir, key string, size int64) error {
+	b := st.remote[dir]
+	if b == nil {
+		return nil
+	}
+	release, err := st.e.cache.stage(ctx, b, dir, key, size)
+	if err != nil {
+		return err
+	}
+	st.release = append(st.release, release)
+	return nil
 }
 
 // ownerCtx returns ctx acting as the principal owner (views and functions
@@ -321,6 +366,9 @@ func (st *stmt) rawSQL(ctx context.Context, t *delta.Table, dir string, snap *de
 	hasDV := false
 	for i, f := range files {
 		paths[i] = dir + "/" + f.Key
+		if err := st.materialize(ctx, dir, f.Key, f.Size); err != nil {
+			return "", errs.Wrap(errs.KindOf(err), "DELTA_DATA_FILE_UNAVAILABLE", err, "cannot fetch data file %s: %s", f.Path, errs.Message(err))
+		}
 		cols, err := fileColumns(paths[i], f.Size)
 		if err != nil {
 			return "", errs.Wrap(errs.Internal, "DELTA_CORRUPT_DATA_FILE", err, "cannot read data file %s", f.Path)

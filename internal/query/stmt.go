@@ -30,6 +30,10 @@ type stmt struct {
 	sources []string // tables read, with versions (lineage)
 	scanned int      // data files handed to DuckDB
 	closers []blob.Bucket
+	// remote maps the local mirror directory of a table on a remote
+	// bucket to that bucket (see fileCache); release unpins cached files.
+	remote  map[string]blob.Bucket
+	release []func()
 	// lastInfo is the analysis of the last bound AST (DML reads the
 	// target's pushed-down predicates from it).
 	lastInfo *astInfo
@@ -42,7 +46,12 @@ func (st *stmt) scope(ctx context.Context) scope {
 // run dispatches on the statement's leading keywords.
 func (st *stmt) run(ctx context.Context) (*Result, error) {
 	st.macros = map[string]string{}
-	defer func() { closeAll(st.closers) }()
+	defer func() {
+		closeAll(st.closers)
+		for _, r := range st.release {
+			r()
+		}
+	}()
 	toks, err := lex(st.text)
 	if err != nil {
 		return nil, err

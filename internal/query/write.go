@@ -225,6 +225,9 @@ func (st *stmt) addsFor(ctx context.Context, in *instance, tg *target, files []s
 		}
 		rel, _ := filepath.Rel(tg.dir, f)
 		rel = filepath.ToSlash(rel)
+		if err := st.upload(ctx, tg.dir, rel, fi.Size()); err != nil {
+			return nil, 0, err
+		}
 		pv := delta.PartitionValues{}
 		for _, seg := range strings.Split(rel, "/") {
 			k, v, ok := strings.Cut(seg, "=")
