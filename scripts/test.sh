@@ -76,13 +76,16 @@ ensure_python_models() {
   fi
 }
 
+# ONNX Runtime 1.30 is the library onnxruntime_go v1.27.0 was validated with.
+ORT_VERSION=1.30.0
+
 ensure_onnxruntime() {
-  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/lakebox/onnxruntime"
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/lakebox/onnxruntime-$ORT_VERSION"
   local lib="$dir/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
   if [ ! -f "$lib" ]; then
     command -v npm >/dev/null || apt_install npm
     log "npm install onnxruntime-node (libonnxruntime.so.1) into $dir"
-    mkdir -p "$dir" && (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null)
+    mkdir -p "$dir" && (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@"$ORT_VERSION" >/dev/null)
   fi
   export LAKEBOX_ONNXRUNTIME_LIB="${LAKEBOX_ONNXRUNTIME_LIB:-$lib}"
 }

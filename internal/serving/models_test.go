@@ -65,7 +65,7 @@ func onnxLib(tb testing.TB) string {
 		return p
 	}
 	home, _ := os.UserHomeDir()
-	p := filepath.Join(home, ".cache/lakebox/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")
+	p := filepath.Join(home, ".cache/lakebox/onnxruntime-1.30.0/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("LAKEBOX_REQUIRE_SERVICES") != "" {
 			tb.Fatalf("libonnxruntime.so.1 not found: set LAKEBOX_ONNXRUNTIME_LIB")
