@@ -108,6 +108,9 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	if err := a.openCatalog(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.ensureDefaultNamespace(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.openQuery(); err != nil {
 		return nil, err
 	}

@@ -78,23 +78,23 @@ func status(t *testing.T, err error) (int, string) {
 
 var orderCols = []catalog.ColumnInfo{{Name: "id", TypeName: "LONG"}, {Name: "region", TypeName: "STRING"}, {Name: "ssn", TypeName: "STRING"}}
 
-// seed creates main.sales with a table, a volume, a function and a model.
+// seed creates lake.sales with a table, a volume, a function and a model.
 func (e *ucEnv) seed() catalog.TableInfo {
 	c, ctx := e.admin, e.ctx
-	_, err := c.CreateCatalog(ctx, catalog.CreateCatalog{Name: "main", Comment: "the main catalog"})
+	_, err := c.CreateCatalog(ctx, catalog.CreateCatalog{Name: "lake", Comment: "the lake catalog"})
 	e.must(err)
-	_, err = c.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "main", Name: "sales"})
+	_, err = c.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "lake", Name: "sales"})
 	e.must(err)
-	tb, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: "orders", TableType: "MANAGED", Columns: orderCols})
+	tb, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: "orders", TableType: "MANAGED", Columns: orderCols})
 	e.must(err)
-	_, err = c.CreateVolume(ctx, catalog.CreateVolume{CatalogName: "main", SchemaName: "sales", Name: "files", VolumeType: "MANAGED"})
+	_, err = c.CreateVolume(ctx, catalog.CreateVolume{CatalogName: "lake", SchemaName: "sales", Name: "files", VolumeType: "MANAGED"})
 	e.must(err)
-	_, err = c.CreateFunction(ctx, catalog.FunctionInfo{CatalogName: "main", SchemaName: "sales", Name: "f", DataType: "BOOLEAN",
+	_, err = c.CreateFunction(ctx, catalog.FunctionInfo{CatalogName: "lake", SchemaName: "sales", Name: "f", DataType: "BOOLEAN",
 		FullDataType: "boolean", RoutineBody: "SQL", RoutineDefinition: "region = 'EU'", InputParams: &catalog.FunctionParameterInfos{
 			Parameters: []catalog.FunctionParameterInfo{{Name: "region", TypeName: "STRING", TypeText: "string", TypeJSON: `"string"`}}}})
 	e.must(err)
-	e.must(c.Do(ctx, "POST", "/api/2.1/unity-catalog/models", nil, catalog.CreateRegisteredModel{CatalogName: "main", SchemaName: "sales", Name: "m"}, nil))
-	e.must(c.UploadFile(ctx, "/Volumes/main/sales/files/seed.txt", strings.NewReader("seed"), false))
+	e.must(c.Do(ctx, "POST", "/api/2.1/unity-catalog/models", nil, catalog.CreateRegisteredModel{CatalogName: "lake", SchemaName: "sales", Name: "m"}, nil))
+	e.must(c.UploadFile(ctx, "/Volumes/lake/sales/files/seed.txt", strings.NewReader("seed"), false))
 	return tb
 }
 
@@ -114,22 +114,22 @@ func TestUCAuthorizationMatrix(t *testing.T) {
 				needs []need
 				do    func(c *client.Client) error
 			}{
-				{"GetCatalog", []need{{"catalog", "main", "USE CATALOG"}}, func(c *client.Client) error { _, err := c.GetCatalog(ctx, "main"); return err }},
-				{"GetSchema", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}},
-					func(c *client.Client) error { _, err := c.GetSchema(ctx, "main.sales"); return err }},
-				{"GetTable", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"table", "main.sales.orders", "SELECT"}},
-					func(c *client.Client) error { _, err := c.GetTable(ctx, "main.sales.orders"); return err }},
-				{"GetTableSelectInheritedFromSchema", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"schema", "main.sales", "SELECT"}},
-					func(c *client.Client) error { _, err := c.GetTable(ctx, "main.sales.orders"); return err }},
-				{"GetTableAllInheritedFromCatalog", []need{{"catalog", "main", "USE CATALOG"}, {"catalog", "main", "USE SCHEMA"}, {"catalog", "main", "SELECT"}},
-					func(c *client.Client) error { _, err := c.GetTable(ctx, "main.sales.orders"); return err }},
-				{"GetTableAllPrivilegesOnSchema", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "ALL PRIVILEGES"}},
-					func(c *client.Client) error { _, err := c.GetTable(ctx, "main.sales.orders"); return err }},
-				{"TableCredentialsRead", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"table", "main.sales.orders", "SELECT"}},
+				{"GetCatalog", []need{{"catalog", "lake", "USE CATALOG"}}, func(c *client.Client) error { _, err := c.GetCatalog(ctx, "lake"); return err }},
+				{"GetSchema", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}},
+					func(c *client.Client) error { _, err := c.GetSchema(ctx, "lake.sales"); return err }},
+				{"GetTable", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"table", "lake.sales.orders", "SELECT"}},
+					func(c *client.Client) error { _, err := c.GetTable(ctx, "lake.sales.orders"); return err }},
+				{"GetTableSelectInheritedFromSchema", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"schema", "lake.sales", "SELECT"}},
+					func(c *client.Client) error { _, err := c.GetTable(ctx, "lake.sales.orders"); return err }},
+				{"GetTableAllInheritedFromCatalog", []need{{"catalog", "lake", "USE CATALOG"}, {"catalog", "lake", "USE SCHEMA"}, {"catalog", "lake", "SELECT"}},
+					func(c *client.Client) error { _, err := c.GetTable(ctx, "lake.sales.orders"); return err }},
+				{"GetTableAllPrivilegesOnSchema", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "ALL PRIVILEGES"}},
+					func(c *client.Client) error { _, err := c.GetTable(ctx, "lake.sales.orders"); return err }},
+				{"TableCredentialsRead", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"table", "lake.sales.orders", "SELECT"}},
 					func(c *client.Client) error {
 						return c.Do(ctx, "POST", "/api/2.1/unity-catalog/temporary-table-credentials", nil, map[string]string{"table_id": tb.TableID, "operation": "READ"}, nil)
 					}},
-				{"TableCredentialsReadWrite", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"table", "main.sales.orders", "SELECT"}, {"table", "main.sales.orders", "MODIFY"}},
+				{"TableCredentialsReadWrite", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"table", "lake.sales.orders", "SELECT"}, {"table", "lake.sales.orders", "MODIFY"}},
 					func(c *client.Client) error {
 						return c.Do(ctx, "POST", "/api/2.1/unity-catalog/temporary-table-credentials", nil, map[string]string{"table_id": tb.TableID, "operation": "READ_WRITE"}, nil)
 					}},
@@ -138,70 +138,70 @@ func TestUCAuthorizationMatrix(t *testing.T) {
 					_, err := c.CreateCatalog(ctx, catalog.CreateCatalog{Name: fmt.Sprintf("cat%d", n)})
 					return err
 				}},
-				{"CreateSchema", []need{{"catalog", "main", "USE CATALOG"}, {"catalog", "main", "CREATE SCHEMA"}}, func(c *client.Client) error {
+				{"CreateSchema", []need{{"catalog", "lake", "USE CATALOG"}, {"catalog", "lake", "CREATE SCHEMA"}}, func(c *client.Client) error {
 					n++
-					_, err := c.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "main", Name: fmt.Sprintf("s%d", n)})
+					_, err := c.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "lake", Name: fmt.Sprintf("s%d", n)})
 					return err
 				}},
-				{"CreateTable", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"schema", "main.sales", "CREATE TABLE"}}, func(c *client.Client) error {
+				{"CreateTable", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"schema", "lake.sales", "CREATE TABLE"}}, func(c *client.Client) error {
 					n++
-					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: fmt.Sprintf("t%d", n), TableType: "MANAGED", Columns: orderCols[:1]})
+					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: fmt.Sprintf("t%d", n), TableType: "MANAGED", Columns: orderCols[:1]})
 					return err
 				}},
-				{"CreateVolume", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"schema", "main.sales", "CREATE VOLUME"}}, func(c *client.Client) error {
+				{"CreateVolume", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"schema", "lake.sales", "CREATE VOLUME"}}, func(c *client.Client) error {
 					n++
-					_, err := c.CreateVolume(ctx, catalog.CreateVolume{CatalogName: "main", SchemaName: "sales", Name: fmt.Sprintf("v%d", n), VolumeType: "MANAGED"})
+					_, err := c.CreateVolume(ctx, catalog.CreateVolume{CatalogName: "lake", SchemaName: "sales", Name: fmt.Sprintf("v%d", n), VolumeType: "MANAGED"})
 					return err
 				}},
-				{"CreateFunction", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"schema", "main.sales", "CREATE FUNCTION"}}, func(c *client.Client) error {
+				{"CreateFunction", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"schema", "lake.sales", "CREATE FUNCTION"}}, func(c *client.Client) error {
 					n++
-					_, err := c.CreateFunction(ctx, catalog.FunctionInfo{CatalogName: "main", SchemaName: "sales", Name: fmt.Sprintf("f%d", n), DataType: "INT", FullDataType: "int", RoutineDefinition: "1"})
+					_, err := c.CreateFunction(ctx, catalog.FunctionInfo{CatalogName: "lake", SchemaName: "sales", Name: fmt.Sprintf("f%d", n), DataType: "INT", FullDataType: "int", RoutineDefinition: "1"})
 					return err
 				}},
-				{"CreateModel", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"schema", "main.sales", "CREATE MODEL"}}, func(c *client.Client) error {
+				{"CreateModel", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"schema", "lake.sales", "CREATE MODEL"}}, func(c *client.Client) error {
 					n++
-					return c.Do(ctx, "POST", "/api/2.1/unity-catalog/models", nil, catalog.CreateRegisteredModel{CatalogName: "main", SchemaName: "sales", Name: fmt.Sprintf("m%d", n)}, nil)
+					return c.Do(ctx, "POST", "/api/2.1/unity-catalog/models", nil, catalog.CreateRegisteredModel{CatalogName: "lake", SchemaName: "sales", Name: fmt.Sprintf("m%d", n)}, nil)
 				}},
-				{"GetFunction", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"function", "main.sales.f", "EXECUTE"}},
-					func(c *client.Client) error { _, err := c.GetFunction(ctx, "main.sales.f"); return err }},
-				{"GetModel", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"registered_model", "main.sales.m", "EXECUTE"}},
+				{"GetFunction", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"function", "lake.sales.f", "EXECUTE"}},
+					func(c *client.Client) error { _, err := c.GetFunction(ctx, "lake.sales.f"); return err }},
+				{"GetModel", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"registered_model", "lake.sales.m", "EXECUTE"}},
 					func(c *client.Client) error {
-						return c.Do(ctx, "GET", "/api/2.1/unity-catalog/models/main.sales.m", nil, nil, nil)
+						return c.Do(ctx, "GET", "/api/2.1/unity-catalog/models/lake.sales.m", nil, nil, nil)
 					}},
-				{"UploadFile", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"volume", "main.sales.files", "WRITE VOLUME"}}, func(c *client.Client) error {
+				{"UploadFile", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"volume", "lake.sales.files", "WRITE VOLUME"}}, func(c *client.Client) error {
 					n++
-					return c.UploadFile(ctx, fmt.Sprintf("/Volumes/main/sales/files/u%d.txt", n), strings.NewReader("x"), false)
+					return c.UploadFile(ctx, fmt.Sprintf("/Volumes/lake/sales/files/u%d.txt", n), strings.NewReader("x"), false)
 				}},
-				{"DownloadFile", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"volume", "main.sales.files", "READ VOLUME"}}, func(c *client.Client) error {
-					rc, err := c.DownloadFile(ctx, "/Volumes/main/sales/files/seed.txt", "")
+				{"DownloadFile", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"volume", "lake.sales.files", "READ VOLUME"}}, func(c *client.Client) error {
+					rc, err := c.DownloadFile(ctx, "/Volumes/lake/sales/files/seed.txt", "")
 					if err == nil {
 						rc.Close()
 					}
 					return err
 				}},
-				{"ListDirectory", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"volume", "main.sales.files", "READ VOLUME"}},
+				{"ListDirectory", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"volume", "lake.sales.files", "READ VOLUME"}},
 					func(c *client.Client) error {
-						_, err := c.ListDirectory(ctx, "/Volumes/main/sales/files", catalog.Page{})
+						_, err := c.ListDirectory(ctx, "/Volumes/lake/sales/files", catalog.Page{})
 						return err
 					}},
-				{"ApplyTag", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"table", "main.sales.orders", "APPLY TAG"}}, func(c *client.Client) error {
+				{"ApplyTag", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"table", "lake.sales.orders", "APPLY TAG"}}, func(c *client.Client) error {
 					v := "yes"
-					return c.Do(ctx, "POST", "/api/2.1/unity-catalog/entity-tag-assignments", nil, catalog.TagAssignment{EntityType: "tables", EntityName: "main.sales.orders", TagKey: "pii", TagValue: &v}, nil)
+					return c.Do(ctx, "POST", "/api/2.1/unity-catalog/entity-tag-assignments", nil, catalog.TagAssignment{EntityType: "tables", EntityName: "lake.sales.orders", TagKey: "pii", TagValue: &v}, nil)
 				}},
-				{"GrantWithManage", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"table", "main.sales.orders", "MANAGE"}}, func(c *client.Client) error {
-					_, err := c.UpdatePermissions(ctx, "table", "main.sales.orders", catalog.PermissionsChange{Principal: "carol", Add: []catalog.Privilege{"SELECT"}})
+				{"GrantWithManage", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"table", "lake.sales.orders", "MANAGE"}}, func(c *client.Client) error {
+					_, err := c.UpdatePermissions(ctx, "table", "lake.sales.orders", catalog.PermissionsChange{Principal: "carol", Add: []catalog.Privilege{"SELECT"}})
 					return err
 				}},
-				{"DropTableWithInheritedManage", []need{{"catalog", "main", "USE CATALOG"}, {"schema", "main.sales", "USE SCHEMA"}, {"schema", "main.sales", "MANAGE"}}, func(c *client.Client) error {
+				{"DropTableWithInheritedManage", []need{{"catalog", "lake", "USE CATALOG"}, {"schema", "lake.sales", "USE SCHEMA"}, {"schema", "lake.sales", "MANAGE"}}, func(c *client.Client) error {
 					n++
 					name := fmt.Sprintf("drop%d", n)
-					_, err := e.admin.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: name, TableType: "MANAGED", Columns: orderCols[:1]})
+					_, err := e.admin.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: name, TableType: "MANAGED", Columns: orderCols[:1]})
 					require.NoError(t, err)
-					return c.DeleteTable(ctx, "main.sales."+name)
+					return c.DeleteTable(ctx, "lake.sales."+name)
 				}},
-				{"UpdateCatalogWithManage", []need{{"catalog", "main", "MANAGE"}}, func(c *client.Client) error {
+				{"UpdateCatalogWithManage", []need{{"catalog", "lake", "MANAGE"}}, func(c *client.Client) error {
 					cm := "changed"
-					_, err := c.UpdateCatalog(ctx, "main", catalog.Update{Comment: &cm})
+					_, err := c.UpdateCatalog(ctx, "lake", catalog.Update{Comment: &cm})
 					return err
 				}},
 			}
@@ -264,23 +264,23 @@ func TestUCOwnershipAndListFiltering(t *testing.T) {
 			ctx := e.ctx
 			alice, bob := e.as["alice"], e.as["bob"]
 			// Ownership transfer: the new owner may act, the old one no longer.
-			_, err := e.admin.UpdateCatalog(ctx, "main", catalog.Update{Owner: "alice"})
+			_, err := e.admin.UpdateCatalog(ctx, "lake", catalog.Update{Owner: "alice"})
 			require.NoError(t, err)
-			_, err = alice.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "main", Name: "alices"})
+			_, err = alice.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "lake", Name: "alices"})
 			require.NoError(t, err)
-			_, err = alice.GetTable(ctx, "main.sales.orders")
+			_, err = alice.GetTable(ctx, "lake.sales.orders")
 			require.NoError(t, err, "catalog owner can see everything below")
-			_, err = alice.UpdateCatalog(ctx, "main", catalog.Update{Owner: "bob"})
+			_, err = alice.UpdateCatalog(ctx, "lake", catalog.Update{Owner: "bob"})
 			require.NoError(t, err)
 			st, _ := status(t, func() error {
-				_, err := alice.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "main", Name: "again"})
+				_, err := alice.CreateSchema(ctx, catalog.CreateSchema{CatalogName: "lake", Name: "again"})
 				return err
 			}())
 			require.Equal(t, 403, st)
-			_, err = bob.GetTable(ctx, "main.sales.orders")
+			_, err = bob.GetTable(ctx, "lake.sales.orders")
 			require.NoError(t, err)
 			st, code := status(t, func() error {
-				_, err := bob.UpdateCatalog(ctx, "main", catalog.Update{Owner: "nobody-here"})
+				_, err := bob.UpdateCatalog(ctx, "lake", catalog.Update{Owner: "nobody-here"})
 				return err
 			}())
 			require.Equal(t, 404, st, "transfer to an unknown principal")
@@ -288,46 +288,53 @@ func TestUCOwnershipAndListFiltering(t *testing.T) {
 
 			// List filtering: carol sees only what she holds a privilege on.
 			for i := 0; i < 5; i++ {
-				_, err := e.admin.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: fmt.Sprintf("x%d", i), TableType: "MANAGED", Columns: orderCols[:1]})
+				_, err := e.admin.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: fmt.Sprintf("x%d", i), TableType: "MANAGED", Columns: orderCols[:1]})
 				require.NoError(t, err)
 			}
 			carol := e.as["carol"]
+			names := func(l catalog.ListCatalogsResponse) []string {
+				var out []string
+				for _, c := range l.Catalogs {
+					out = append(out, c.Name)
+				}
+				return out
+			}
 			l, err := carol.ListCatalogs(ctx, catalog.Page{})
 			require.NoError(t, err)
-			require.Empty(t, l.Catalogs)
-			_, err = e.admin.UpdatePermissions(ctx, "catalog", "main", catalog.PermissionsChange{Principal: "carol", Add: []catalog.Privilege{"USE CATALOG", "USE SCHEMA"}})
+			require.Equal(t, []string{"main"}, names(l), "only the default catalog every user may use")
+			_, err = e.admin.UpdatePermissions(ctx, "catalog", "lake", catalog.PermissionsChange{Principal: "carol", Add: []catalog.Privilege{"USE CATALOG", "USE SCHEMA"}})
 			require.NoError(t, err)
-			_, err = e.admin.UpdatePermissions(ctx, "table", "main.sales.x3", catalog.PermissionsChange{Principal: "carol", Add: []catalog.Privilege{"SELECT"}})
+			_, err = e.admin.UpdatePermissions(ctx, "table", "lake.sales.x3", catalog.PermissionsChange{Principal: "carol", Add: []catalog.Privilege{"SELECT"}})
 			require.NoError(t, err)
 			l, err = carol.ListCatalogs(ctx, catalog.Page{})
 			require.NoError(t, err)
-			require.Len(t, l.Catalogs, 1)
-			tl, err := carol.ListTables(ctx, "main", "sales", catalog.Page{MaxResults: 1})
+			require.Equal(t, []string{"lake", "main"}, names(l))
+			tl, err := carol.ListTables(ctx, "lake", "sales", catalog.Page{MaxResults: 1})
 			require.NoError(t, err)
 			require.Len(t, tl.Tables, 1)
 			require.Equal(t, "x3", tl.Tables[0].Name)
 			require.Empty(t, tl.NextPageToken)
-			all, err := e.admin.ListTables(ctx, "main", "sales", catalog.Page{})
+			all, err := e.admin.ListTables(ctx, "lake", "sales", catalog.Page{})
 			require.NoError(t, err)
 			require.Len(t, all.Tables, 6)
 
 			// Effective permissions show the origin of inherited privileges.
-			_, err = e.admin.UpdatePermissions(ctx, "schema", "main.sales", catalog.PermissionsChange{Principal: "analysts", Add: []catalog.Privilege{"SELECT"}})
+			_, err = e.admin.UpdatePermissions(ctx, "schema", "lake.sales", catalog.PermissionsChange{Principal: "analysts", Add: []catalog.Privilege{"SELECT"}})
 			require.NoError(t, err)
-			ep, err := bob.EffectivePermissions(ctx, "table", "main.sales.orders", "bob")
+			ep, err := bob.EffectivePermissions(ctx, "table", "lake.sales.orders", "bob")
 			require.NoError(t, err, "bob owns the catalog now")
 			found := false
 			for _, a := range ep.PrivilegeAssignments {
 				for _, p := range a.Privileges {
-					if a.Principal == "analysts" && p.Privilege == "SELECT" && p.InheritedFromType == "schema" && p.InheritedFromName == "main.sales" {
+					if a.Principal == "analysts" && p.Privilege == "SELECT" && p.InheritedFromType == "schema" && p.InheritedFromName == "lake.sales" {
 						found = true
 					}
 				}
 			}
 			require.True(t, found, "%+v", ep)
-			_, err = carol.EffectivePermissions(ctx, "table", "main.sales.x3", "carol")
+			_, err = carol.EffectivePermissions(ctx, "table", "lake.sales.x3", "carol")
 			require.NoError(t, err, "anyone may ask about themselves")
-			st, _ = status(t, func() error { _, err := carol.EffectivePermissions(ctx, "table", "main.sales.x3", "bob"); return err }())
+			st, _ = status(t, func() error { _, err := carol.EffectivePermissions(ctx, "table", "lake.sales.x3", "bob"); return err }())
 			require.Equal(t, 403, st)
 		})
 	}
@@ -340,14 +347,14 @@ func TestUCPagingAndSearch(t *testing.T) {
 			e.seed()
 			ctx := e.ctx
 			for i := 0; i < 25; i++ {
-				_, err := e.admin.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: fmt.Sprintf("p%02d", i),
+				_, err := e.admin.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: fmt.Sprintf("p%02d", i),
 					TableType: "MANAGED", Columns: orderCols[:1]})
 				require.NoError(t, err)
 			}
 			var names []string
 			tok, pages := "", 0
 			for {
-				l, err := e.admin.ListTables(ctx, "main", "sales", catalog.Page{MaxResults: 10, Token: tok})
+				l, err := e.admin.ListTables(ctx, "lake", "sales", catalog.Page{MaxResults: 10, Token: tok})
 				require.NoError(t, err)
 				pages++
 				for _, tb := range l.Tables {
@@ -361,7 +368,7 @@ func TestUCPagingAndSearch(t *testing.T) {
 			require.Equal(t, 3, pages)
 			require.Len(t, names, 26)
 			st, code := status(t, func() error {
-				_, err := e.admin.ListTables(ctx, "main", "sales", catalog.Page{MaxResults: -1})
+				_, err := e.admin.ListTables(ctx, "lake", "sales", catalog.Page{MaxResults: -1})
 				return err
 			}())
 			require.Equal(t, 400, st)
@@ -369,12 +376,12 @@ func TestUCPagingAndSearch(t *testing.T) {
 
 			v := "confidential"
 			require.NoError(t, e.admin.Do(ctx, "POST", "/api/2.1/unity-catalog/entity-tag-assignments", nil,
-				catalog.TagAssignment{EntityType: "tables", EntityName: "main.sales.p07", TagKey: "class", TagValue: &v}, nil))
+				catalog.TagAssignment{EntityType: "tables", EntityName: "lake.sales.p07", TagKey: "class", TagValue: &v}, nil))
 			var sr catalog.SearchResponse
 			require.NoError(t, e.admin.Do(ctx, "GET", "/api/2.1/unity-catalog/search", map[string][]string{"query": {"confidential"}}, nil, &sr))
 			require.Len(t, sr.Results, 1)
-			require.Equal(t, "main.sales.p07", sr.Results[0].FullName)
-			require.NoError(t, e.admin.Do(ctx, "GET", "/api/2.1/unity-catalog/search", map[string][]string{"query": {"main catalog"}}, nil, &sr))
+			require.Equal(t, "lake.sales.p07", sr.Results[0].FullName)
+			require.NoError(t, e.admin.Do(ctx, "GET", "/api/2.1/unity-catalog/search", map[string][]string{"query": {"lake catalog"}}, nil, &sr))
 			require.Len(t, sr.Results, 1, "comment match")
 			require.NoError(t, e.as["carol"].Do(ctx, "GET", "/api/2.1/unity-catalog/search", map[string][]string{"query": {"p0"}}, nil, &sr))
 			require.Empty(t, sr.Results, "search is filtered by visibility")
@@ -382,9 +389,9 @@ func TestUCPagingAndSearch(t *testing.T) {
 			require.Len(t, sr.Results, 5)
 			require.NotEmpty(t, sr.NextPageToken)
 			var tags catalog.ListTagAssignmentsResponse
-			require.NoError(t, e.admin.Do(ctx, "GET", "/api/2.1/unity-catalog/entity-tag-assignments/tables/main.sales.p07/tags", nil, nil, &tags))
+			require.NoError(t, e.admin.Do(ctx, "GET", "/api/2.1/unity-catalog/entity-tag-assignments/tables/lake.sales.p07/tags", nil, nil, &tags))
 			require.Len(t, tags.TagAssignments, 1)
-			st, _ = status(t, e.as["bob"].Do(ctx, "GET", "/api/2.1/unity-catalog/entity-tag-assignments/tables/main.sales.p07/tags", nil, nil, &tags))
+			st, _ = status(t, e.as["bob"].Do(ctx, "GET", "/api/2.1/unity-catalog/entity-tag-assignments/tables/lake.sales.p07/tags", nil, nil, &tags))
 			require.Equal(t, 403, st)
 		})
 	}
@@ -412,7 +419,7 @@ func TestUCVolumeFiles(t *testing.T) {
 			e := newUCEnv(t, ms)
 			e.seed()
 			ctx, c := e.ctx, e.admin
-			const v = "/Volumes/main/sales/files"
+			const v = "/Volumes/lake/sales/files"
 			require.NoError(t, c.UploadFile(ctx, v+"/a/b.txt", strings.NewReader("0123456789"), false))
 			st, code := status(t, c.UploadFile(ctx, v+"/a/b.txt", strings.NewReader("x"), false))
 			require.Equal(t, 409, st, "no overwrite by default")
@@ -452,11 +459,11 @@ func TestUCVolumeFiles(t *testing.T) {
 			require.NoError(t, c.DeleteDirectory(ctx, v+"/empty"))
 
 			// Traversal: rejected with 400 and nothing written.
-			vol, err := c.GetVolume(ctx, "main.sales.files")
+			vol, err := c.GetVolume(ctx, "lake.sales.files")
 			require.NoError(t, err)
 			root := strings.TrimPrefix(vol.StorageLocation, "file://")
 			for _, p := range []string{v + "/%2e%2e/escape.txt", v + "/x/%2E%2E/%2e%2e/escape.txt", v + "/nul%00.txt", v + "/a%5cb.txt",
-				"/Volumes/main/sales/%2e%2e/escape.txt", v + "/.lakebox-dir"} {
+				"/Volumes/lake/sales/%2e%2e/escape.txt", v + "/.lakebox-dir"} {
 				resp, body := rawReq(t, e, "PUT", "/api/2.0/fs/files"+p, "evil", nil)
 				require.Equal(t, 400, resp.StatusCode, "%s: %s", p, body)
 				require.Contains(t, body, `"error_code"`)
@@ -502,7 +509,7 @@ func TestUCBadInput(t *testing.T) {
 				{"EmptyName", func() error { _, err := c.CreateCatalog(ctx, catalog.CreateCatalog{}); return err }, 400, "INVALID_ARGUMENT", nil},
 				{"DuplicateCatalog", func() error { _, err := c.CreateCatalog(ctx, catalog.CreateCatalog{Name: "MAIN"}); return err }, 400, "CATALOG_ALREADY_EXISTS", nil},
 				{"DuplicateTable", func() error {
-					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: "orders", TableType: "MANAGED", Columns: orderCols})
+					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: "orders", TableType: "MANAGED", Columns: orderCols})
 					return err
 				}, 400, "TABLE_ALREADY_EXISTS", nil},
 				{"ManagedRootOutsideWarehouse", func() error {
@@ -511,30 +518,30 @@ func TestUCBadInput(t *testing.T) {
 				}, 400, "INVALID_ARGUMENT",
 					func() error { _, err := c.GetCatalog(ctx, "far"); return err }},
 				{"ExternalTableWithoutLocation", func() error {
-					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: "ext", TableType: "EXTERNAL", StorageLocation: outside + "/t", Columns: orderCols})
+					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: "ext", TableType: "EXTERNAL", StorageLocation: outside + "/t", Columns: orderCols})
 					return err
-				}, 400, "INVALID_ARGUMENT", func() error { _, err := c.GetTable(ctx, "main.sales.ext"); return err }},
+				}, 400, "INVALID_ARGUMENT", func() error { _, err := c.GetTable(ctx, "lake.sales.ext"); return err }},
 				{"UnknownColumnType", func() error {
-					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: "bad", TableType: "MANAGED", Columns: []catalog.ColumnInfo{{Name: "x", TypeName: "FOO"}}})
+					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: "bad", TableType: "MANAGED", Columns: []catalog.ColumnInfo{{Name: "x", TypeName: "FOO"}}})
 					return err
-				}, 400, "INVALID_ARGUMENT", func() error { _, err := c.GetTable(ctx, "main.sales.bad"); return err }},
+				}, 400, "INVALID_ARGUMENT", func() error { _, err := c.GetTable(ctx, "lake.sales.bad"); return err }},
 				{"TableInMissingSchema", func() error {
-					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "nope", Name: "t", TableType: "MANAGED", Columns: orderCols})
+					_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "nope", Name: "t", TableType: "MANAGED", Columns: orderCols})
 					return err
 				}, 404, "SCHEMA_NOT_FOUND", nil},
-				{"MissingTable", func() error { _, err := c.GetTable(ctx, "main.sales.nope"); return err }, 404, "TABLE_NOT_FOUND", nil},
-				{"MalformedFullName", func() error { _, err := c.GetTable(ctx, "main.orders"); return err }, 400, "INVALID_ARGUMENT", nil},
-				{"UnknownSecurableType", func() error { _, err := c.GetPermissions(ctx, "tablez", "main.sales.orders", ""); return err }, 400, "INVALID_ARGUMENT", nil},
+				{"MissingTable", func() error { _, err := c.GetTable(ctx, "lake.sales.nope"); return err }, 404, "TABLE_NOT_FOUND", nil},
+				{"MalformedFullName", func() error { _, err := c.GetTable(ctx, "lake.orders"); return err }, 400, "INVALID_ARGUMENT", nil},
+				{"UnknownSecurableType", func() error { _, err := c.GetPermissions(ctx, "tablez", "lake.sales.orders", ""); return err }, 400, "INVALID_ARGUMENT", nil},
 				{"GrantToUnknownPrincipal", func() error {
-					_, err := c.UpdatePermissions(ctx, "table", "main.sales.orders", catalog.PermissionsChange{Principal: "mallory", Add: []catalog.Privilege{"SELECT"}})
+					_, err := c.UpdatePermissions(ctx, "table", "lake.sales.orders", catalog.PermissionsChange{Principal: "mallory", Add: []catalog.Privilege{"SELECT"}})
 					return err
 				}, 404, "NOT_FOUND", nil},
 				{"UnknownPrivilege", func() error {
-					_, err := c.UpdatePermissions(ctx, "table", "main.sales.orders", catalog.PermissionsChange{Principal: "bob", Add: []catalog.Privilege{"FLY"}})
+					_, err := c.UpdatePermissions(ctx, "table", "lake.sales.orders", catalog.PermissionsChange{Principal: "bob", Add: []catalog.Privilege{"FLY"}})
 					return err
 				}, 400, "INVALID_ARGUMENT", nil},
 				{"PrivilegeNotApplicable", func() error {
-					_, err := c.UpdatePermissions(ctx, "volume", "main.sales.files", catalog.PermissionsChange{Principal: "bob", Add: []catalog.Privilege{"SELECT"}})
+					_, err := c.UpdatePermissions(ctx, "volume", "lake.sales.files", catalog.PermissionsChange{Principal: "bob", Add: []catalog.Privilege{"SELECT"}})
 					return err
 				}, 400, "INVALID_ARGUMENT", nil},
 				{"ExternalLocationInsideWarehouse", func() error {
@@ -564,7 +571,7 @@ func TestUCBadInput(t *testing.T) {
 			}
 			// Registered external location: external tables are accepted there.
 			require.NoError(t, c.Do(ctx, "POST", "/api/2.1/unity-catalog/external-locations", nil, catalog.CreateExternalLocation{Name: "ext", URL: outside, CredentialName: "cred"}, nil))
-			_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "main", SchemaName: "sales", Name: "ext", TableType: "EXTERNAL", StorageLocation: outside + "/t", Columns: orderCols})
+			_, err := c.CreateTable(ctx, catalog.CreateTable{CatalogName: "lake", SchemaName: "sales", Name: "ext", TableType: "EXTERNAL", StorageLocation: outside + "/t", Columns: orderCols})
 			require.NoError(t, err)
 		})
 	}
@@ -581,39 +588,39 @@ func TestUCManagedStorageDropUndropPurge(t *testing.T) {
 			_, err := os.Stat(filepath.Join(dir, "_delta_log", "00000000000000000000.json"))
 			require.NoError(t, err, "a managed table gets a real empty Delta table")
 
-			require.NoError(t, c.DeleteTable(ctx, "main.sales.orders"))
-			st, _ := status(t, func() error { _, err := c.GetTable(ctx, "main.sales.orders"); return err }())
+			require.NoError(t, c.DeleteTable(ctx, "lake.sales.orders"))
+			st, _ := status(t, func() error { _, err := c.GetTable(ctx, "lake.sales.orders"); return err }())
 			require.Equal(t, 404, st)
 			_, err = os.Stat(dir)
 			require.NoError(t, err, "data kept during the retention window")
-			back, err := c.UndropTable(ctx, "main.sales.orders")
+			back, err := c.UndropTable(ctx, "lake.sales.orders")
 			require.NoError(t, err)
 			require.Equal(t, tb.TableID, back.TableID)
 
 			// Row filter and column mask.
-			fn := "main.sales.f"
-			got, err := c.UpdateTable(ctx, "main.sales.orders", catalog.TableUpdate{RowFilter: &catalog.RowFilter{FunctionName: fn, InputColumnNames: []string{"region"}},
+			fn := "lake.sales.f"
+			got, err := c.UpdateTable(ctx, "lake.sales.orders", catalog.TableUpdate{RowFilter: &catalog.RowFilter{FunctionName: fn, InputColumnNames: []string{"region"}},
 				Columns: []catalog.ColumnUpdate{{Name: "ssn", Mask: &catalog.ColumnMask{FunctionName: fn}}}})
 			require.NoError(t, err)
 			require.Equal(t, fn, got.RowFilter.FunctionName)
-			got, err = c.GetTable(ctx, "main.sales.orders")
+			got, err = c.GetTable(ctx, "lake.sales.orders")
 			require.NoError(t, err)
 			require.Equal(t, fn, got.Columns[2].Mask.FunctionName)
 			st, _ = status(t, func() error {
-				_, err := c.UpdateTable(ctx, "main.sales.orders", catalog.TableUpdate{RowFilter: &catalog.RowFilter{FunctionName: fn, InputColumnNames: []string{"nope"}}})
+				_, err := c.UpdateTable(ctx, "lake.sales.orders", catalog.TableUpdate{RowFilter: &catalog.RowFilter{FunctionName: fn, InputColumnNames: []string{"nope"}}})
 				return err
 			}())
 			require.Equal(t, 400, st)
 
 			// Purge after the retention window (service with a clock 8 days ahead).
-			require.NoError(t, c.DeleteTable(ctx, "main.sales.orders"))
+			require.NoError(t, c.DeleteTable(ctx, "lake.sales.orders"))
 			later := catalogAt(t, e, 8*24)
 			n, err := later.Purge(ctx)
 			require.NoError(t, err)
 			require.Equal(t, 1, n)
 			_, err = os.Stat(dir)
 			require.True(t, os.IsNotExist(err), "data removed after the window")
-			st, _ = status(t, func() error { _, err := c.UndropTable(ctx, "main.sales.orders"); return err }())
+			st, _ = status(t, func() error { _, err := c.UndropTable(ctx, "lake.sales.orders"); return err }())
 			require.Equal(t, 404, st)
 		})
 	}
