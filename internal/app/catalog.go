@@ -74,7 +74,8 @@ func (st *catalogStorage) RemoveAll(_ context.Context, u string) error {
 
 // openCatalog builds the Unity Catalog service, starts its purge of dropped
 // securables and mounts its API. --drop-retention sets how long dropped
-// managed tables and volumes are kept.
+// managed tables and volumes are kept. The system.access tables are
+// registered here (audit is already open; see registerSystemTables).
 func (a *App) openCatalog(ctx context.Context) error {
 	wh := warehouseURL(a.Config)
 	var s3 *catalog.StaticCredentials
@@ -85,6 +86,9 @@ func (a *App) openCatalog(ctx context.Context) error {
 	a.Catalog = catalog.NewService(sqldb.NewCatalogStore(a.DB), &catalogStorage{cfg: a.Config, warehouse: a.Warehouse, whURL: wh},
 		catalog.AuthDirectory{Auth: a.Auth}, catalog.Options{WarehouseURL: wh, Retention: retention, S3: s3, Logger: a.Log})
 	if err := a.Catalog.Init(ctx); err != nil {
+		return err
+	}
+	if err := a.registerSystemTables(ctx); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.Catalog.Start(time.Hour))
