@@ -66,8 +66,8 @@ func TestSQLOnS3Warehouse(t *testing.T) {
 		}
 		return rows
 	}
-	sql(c, "CREATE CATALOG main")
-	sql(c, "CREATE SCHEMA main.default")
+	sql(c, "CREATE CATALOG IF NOT EXISTS main")
+	sql(c, "CREATE SCHEMA IF NOT EXISTS main.default")
 	sql(c, "CREATE TABLE main.default.t (id INT, region STRING)")
 	sql(c, "CREATE TABLE main.default.p (id INT, region STRING) PARTITIONED BY (region)")
 	sql(c, "INSERT INTO main.default.t VALUES (1, 'eu'), (2, 'us'), (3, 'eu')")

@@ -54,8 +54,8 @@ func TestSQLCommand(t *testing.T) {
 	vars := map[string]string{"HOME": home, "LAKEBOX_HOST": srv.URL, "LAKEBOX_TOKEN": apptest.AdminToken}
 	setup := filepath.Join(t.TempDir(), "setup.sql")
 	require.NoError(t, os.WriteFile(setup, []byte(`-- set up
-CREATE CATALOG main;
-CREATE SCHEMA main.default;
+CREATE CATALOG IF NOT EXISTS main;
+CREATE SCHEMA IF NOT EXISTS main.default;
 CREATE SCHEMA main.s2;
 CREATE TABLE main.default.t (id INT, name STRING, ok BOOLEAN);
 INSERT INTO main.default.t VALUES (1, 'a, b', true), (2, NULL, false);

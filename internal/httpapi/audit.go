@@ -107,6 +107,9 @@ func (ac *auditCall) event(status int) *audit.Event {
 			params["_body"] = "[not recorded: larger than 64 KiB]"
 		} else if len(ac.body.buf) > 0 {
 			audit.RedactJSON(ac.body.buf, params)
+			if r.URL.Path == SQLPrefix {
+				redactSQLParams(params)
+			}
 		}
 	}
 	ev := &audit.Event{

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lakebox/lakebox/internal/audit"
 	"github.com/lakebox/lakebox/internal/errs"
 	"github.com/lakebox/lakebox/internal/query"
 )
@@ -423,4 +424,31 @@ func formatFloat(f float64, bits int) string {
 		return "-Infinity"
 	}
 	return strconv.FormatFloat(f, 'g', -1, bits)
+}
+
+// redactSQLParams redacts the secrets a statement request may carry that
+// name-based redaction misses: secret string literals in the statement
+// text and the values of parameters with sensitive names.
+func redactSQLParams(params map[string]string) {
+	if v, ok := params["statement"]; ok {
+		params["statement"] = query.RedactStatement(v, audit.Sensitive)
+	}
+	raw, ok := params["parameters"]
+	if !ok {
+		return
+	}
+	var ps []map[string]any
+	if json.Unmarshal([]byte(raw), &ps) != nil {
+		return
+	}
+	for _, p := range ps {
+		if n, _ := p["name"].(string); audit.Sensitive(n) {
+			if _, has := p["value"]; has {
+				p["value"] = audit.Redacted
+			}
+		}
+	}
+	if b, err := json.Marshal(ps); err == nil {
+		params["parameters"] = string(b)
+	}
 }

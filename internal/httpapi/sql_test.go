@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,8 +60,8 @@ func testSQLStatements(t *testing.T, ms string) {
 	e := newUCEnv(t, ms)
 	ctx := context.Background()
 	admin, alice := e.srv.Admin, e.as["alice"]
-	mustSQL(t, admin, "CREATE CATALOG main")
-	mustSQL(t, admin, "CREATE SCHEMA main.default")
+	mustSQL(t, admin, "CREATE CATALOG IF NOT EXISTS main")
+	mustSQL(t, admin, "CREATE SCHEMA IF NOT EXISTS main.default")
 	mustSQL(t, admin, "CREATE TABLE main.default.t (id INT, name STRING, d DATE)")
 	mustSQL(t, admin, "INSERT INTO main.default.t VALUES (1, 'a', DATE '2024-01-31'), (2, 'b', NULL), (3, NULL, NULL)")
 
@@ -254,6 +255,23 @@ func testSQLStatements(t *testing.T, ms string) {
 			}
 		}
 		require.True(t, failed, "a refused statement is audited too")
+
+		req := sqlReq("SELECT 1 AS x WHERE 'lbx_also-not-real' <> :api_token")
+		req.Parameters = []httpapi.SQLParameter{{Name: "api_token", Value: str("lbx_param-secret")}}
+		_, err = admin.RunStatement(ctx, req, nil)
+		require.NoError(t, err)
+		calls, _, err := e.srv.App.Audit.Recorder.Events(ctx, audit.Filter{Action: "databrickssql.*", Limit: 1000})
+		require.NoError(t, err)
+		var call *audit.Event
+		for i := range calls {
+			if calls[i].Path == httpapi.SQLPrefix && strings.Contains(calls[i].RequestParams["statement"], ":api_token") {
+				call = &calls[i]
+			}
+		}
+		require.NotNil(t, call, "the API call is audited")
+		require.NotContains(t, call.RequestParams["statement"], "lbx_")
+		require.NotContains(t, call.RequestParams["parameters"], "lbx_")
+		require.Contains(t, call.RequestParams["parameters"], audit.Redacted)
 		require.NotEmpty(t, found.RequestID, "the request id of the API call")
 	})
 }

@@ -49,6 +49,7 @@ func TestRedactStatement(t *testing.T) {
 		"SELECT 'a', 42 WHERE x = 'b'":                             "SELECT 'a', 42 WHERE x = 'b'",
 		"COPY INTO t FROM '/x' CREDENTIAL (AWS_SECRET_KEY = 's3')": "COPY INTO t FROM '/x' CREDENTIAL (AWS_SECRET_KEY = '[REDACTED]')",
 		"SELECT 'lbx_abc', 'Bearer xyz'":                           "SELECT '[REDACTED]', '[REDACTED]'",
+		"SELECT 1 WHERE password = CAST('pw' AS VARCHAR)":          "SELECT 1 WHERE password = CAST('[REDACTED]' AS VARCHAR)",
 		"OPTIONS ('password' 'hunter2')":                           "OPTIONS ('password' '[REDACTED]')",
 		"SELECT 'unterminated":                                     "[statement not recorded: it does not lex]",
 	} {

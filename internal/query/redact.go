@@ -8,7 +8,8 @@ const RedactedLiteral = "'[REDACTED]'"
 // RedactStatement returns text for the audit log: literals are kept,
 // except string literals that hold a secret — a literal that is the value
 // of an option whose name sensitive reports as secret (such as
-// AWS_SECRET_KEY = '…' or PASSWORD '…', up to two tokens after the name),
+// AWS_SECRET_KEY = '…', PASSWORD '…' or password = CAST('…' AS STRING) as
+// a bound parameter reads),
 // or one that looks like a credential (lbx_ tokens, Bearer/Basic
 // credentials). Text that does not lex is replaced by a note, since its
 // literals cannot be told apart.
@@ -25,8 +26,11 @@ func RedactStatement(text string, sensitive func(name string) bool) string {
 		}
 		v := strings.ToLower(strings.TrimSpace(t.strValue()))
 		secret := strings.HasPrefix(v, "lbx_") || strings.HasPrefix(v, "bearer ") || strings.HasPrefix(v, "basic ")
-		for j := i - 1; j >= 0 && j >= i-3 && !secret; j-- {
+		for j := i - 1; j >= 0 && j >= i-4 && !secret; j-- {
 			p := toks[j]
+			if p.Text == "(" || p.upper() == "CAST" {
+				continue // a bound parameter: name = CAST('…' AS type)
+			}
 			if p.Kind == tkWord || p.Kind == tkQIdent || p.Kind == tkString {
 				name := p.ident()
 				if p.Kind == tkString {
