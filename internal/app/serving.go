@@ -4,9 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/lakebox/lakebox/internal/auth"
 	"github.com/lakebox/lakebox/internal/blob"
+	"github.com/lakebox/lakebox/internal/catalog"
+	"github.com/lakebox/lakebox/internal/delta"
+	"github.com/lakebox/lakebox/internal/errs"
 	"github.com/lakebox/lakebox/internal/inferlog"
 	"github.com/lakebox/lakebox/internal/lineage"
 	"github.com/lakebox/lakebox/internal/serving"
@@ -42,7 +47,7 @@ func (a *App) openServing(ctx context.Context) error {
 		a.Serving.Source = a.Serving.Registry
 	}
 	spoolDir := filepath.Join(a.Config.DataDir, "spool", "inference")
-	a.Serving.InferLog = inferlog.New(inferlog.Options{Dir: spoolDir, Bucket: a.Warehouse, Logger: a.Log,
+	a.Serving.InferLog = inferlog.New(inferlog.Options{Dir: spoolDir, Bucket: a.Warehouse, Logger: a.Log, TableRoot: inferlog.DefaultTableRoot,
 		Sync: os.Getenv("LAKEBOX_INFERLOG_FSYNC") == "1"})
 	// Commit what a previous process spooled but did not commit.
 	if ents, err := os.ReadDir(spoolDir); err == nil {
@@ -59,10 +64,11 @@ func (a *App) openServing(ctx context.Context) error {
 		Source: a.Serving.Source,
 		Runtime: serving.RuntimeOptions{ONNXRuntimeLib: os.Getenv("LAKEBOX_ONNXRUNTIME_LIB"), Python: os.Getenv("LAKEBOX_PYTHON"),
 			WorkerDir: filepath.Join(a.Config.DataDir, "serving")},
-		Capturer:   a.Serving.InferLog,
-		Registerer: a.Registry,
-		Logger:     a.Log.With("subsystem", "serving"),
-		Deployed:   a.servingLineage,
+		Capturer:     a.Serving.InferLog,
+		Registerer:   a.Registry,
+		Logger:       a.Log.With("subsystem", "serving"),
+		Deployed:     a.servingLineage,
+		CaptureTable: a.registerInferenceTable,
 	})
 	if err := a.Serving.Service.Start(ctx); err != nil {
 		return err
@@ -75,6 +81,42 @@ func (a *App) openServing(ctx context.Context) error {
 	})
 	a.Handler.MountServing(a.Serving.Service, a.Registry)
 	return nil
+}
+
+// registerInferenceTable registers an endpoint's inference table in the
+// catalog at the Delta table inferlog writes (created empty now, so it can
+// be queried before the first invocation), owned by the endpoint's creator.
+// The caller changing the endpoint needs USE CATALOG, USE SCHEMA and CREATE
+// TABLE on the schema, as for creating any table there. When the catalog or
+// schema does not exist the table is only written by path (as before
+// capture tables were registered) and a warning is logged: serving
+// endpoints created before their schema keep working.
+func (a *App) registerInferenceTable(ctx context.Context, endpoint, creator, table string) error {
+	c, s, ok := strings.Cut(table, ".")
+	if !ok || !lineage.IsThreeLevel(table) {
+		return errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE", "auto_capture_config names the inference table %q; it must be catalog.schema.table", table)
+	}
+	s, _, _ = strings.Cut(s, ".")
+	schema := c + "." + s
+	for _, p := range []catalog.Privilege{catalog.PrivUseSchema, catalog.PrivCreateTable} {
+		err := a.Catalog.Authorize(ctx, catalog.TypeSchema, schema, p)
+		if errs.Is(err, errs.NotFound) {
+			a.Log.Warn("inference table not registered: its schema does not exist", "endpoint", endpoint, "table", table)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if creator == "" {
+		creator = auth.AdminsGroup
+	}
+	_, err := a.Catalog.RegisterInternalTable(ctx, catalog.InternalTable{
+		FullName: table, Location: inferlog.DefaultTableRoot(table), Owner: creator,
+		Comment: "Inference table of serving endpoint " + endpoint + ".",
+		Create:  delta.CreateTableOptions{Schema: inferlog.Schema(), PartitionColumns: []string{"date"}, Name: table, Description: "inference table"},
+	})
+	return err
 }
 
 // servingLineage records model version → serving endpoint (→ inference

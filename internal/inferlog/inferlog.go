@@ -79,9 +79,15 @@ func New(o Options) *Logger {
 		o.MaxPayloadBytes = 1 << 20
 	}
 	if o.TableRoot == nil {
-		o.TableRoot = func(t string) string { return "__inference_tables/" + strings.ReplaceAll(t, ".", "/") }
+		o.TableRoot = DefaultTableRoot
 	}
 	return &Logger{o: o, log: o.Logger, tables: map[string]*sink{}}
+}
+
+// DefaultTableRoot is the default Delta root key of an inference table in
+// the warehouse: __inference_tables/<catalog>/<schema>/<table>.
+func DefaultTableRoot(table string) string {
+	return "__inference_tables/" + strings.ReplaceAll(table, ".", "/")
 }
 
 // record is the spooled form of one capture.

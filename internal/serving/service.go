@@ -70,6 +70,13 @@ type Options struct {
 	// the endpoint started serving (lineage: model version → endpoint, and
 	// endpoint → inference table when capture is on; table "" otherwise).
 	Deployed func(endpoint string, m *ResolvedModel, inferenceTable string)
+	// CaptureTable, when set, is called with the caller's ctx when an
+	// endpoint is created or its config changed with capture on, before the
+	// change is stored: it registers the inference table (a three-level
+	// name) owned by the endpoint's creator. Its error refuses the change
+	// (errs.PermissionDenied without CREATE TABLE in the schema,
+	// errs.NotFound for a missing catalog or schema).
+	CaptureTable func(ctx context.Context, endpoint, creator, table string) error
 }
 
 // Service runs the serving endpoints of this Lakebox replica.
@@ -267,6 +274,9 @@ func (s *Service) Create(ctx context.Context, req *CreateRequest) (*EndpointView
 	if id := principal(ctx); id != nil {
 		creator = id.Principal.Name
 	}
+	if err := s.captureTable(ctx, req.Name, creator, req.Config); err != nil {
+		return nil, err
+	}
 	req.Config.Name = req.Name
 	rec := &Endpoint{ID: newID(), Name: req.Name, Creator: creator, CreatedMs: now, UpdatedMs: now, ConfigVersion: 1,
 		Config: *req.Config, Tags: req.Tags, RateLimits: req.RateLimits, Description: req.Description, ConfigUpdate: UpdateInProgress}
@@ -277,6 +287,15 @@ func (s *Service) Create(ctx context.Context, req *CreateRequest) (*EndpointView
 	s.event(le, "ENDPOINT_CREATED", "", fmt.Sprintf("endpoint created by %s with config version 1", creator))
 	s.startRollout(le, rec, "config version 1")
 	return s.view(le), nil
+}
+
+// captureTable registers cfg's inference table through Options.CaptureTable.
+func (s *Service) captureTable(ctx context.Context, endpoint, creator string, cfg *EndpointConfig) error {
+	ac := cfg.AutoCaptureConfig
+	if s.o.CaptureTable == nil || !ac.On() {
+		return nil
+	}
+	return s.o.CaptureTable(ctx, endpoint, creator, ac.TableName(endpoint))
 }
 
 // checkResolvable fails fast on models that do not exist.
@@ -361,6 +380,9 @@ func (s *Service) UpdateConfig(ctx context.Context, name string, cfg *EndpointCo
 		return nil, err
 	}
 	if err := s.checkResolvable(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := s.captureTable(ctx, name, rec.Creator, cfg); err != nil {
 		return nil, err
 	}
 	cfg.Name = name
