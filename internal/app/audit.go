@@ -16,8 +16,9 @@ type AuditParts struct {
 	// system.access.audit.
 	Recorder *audit.Recorder
 	// Lineage records and answers lineage; other subsystems call its
-	// Record* methods. Its Visibility is nil (admins only) until the
-	// catalog wires one with Lineage.SetVisibility.
+	// Record* methods. openCatalog installs its Visibility
+	// (lineageVisibility: what the catalog, tracking and serving let the
+	// caller see).
 	Lineage *lineage.Service
 	// LineageTables writes system.access.table_lineage / column_lineage.
 	LineageTables *lineage.DeltaWriter

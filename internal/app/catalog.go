@@ -75,7 +75,8 @@ func (st *catalogStorage) RemoveAll(_ context.Context, u string) error {
 // openCatalog builds the Unity Catalog service, starts its purge of dropped
 // securables and mounts its API. --drop-retention sets how long dropped
 // managed tables and volumes are kept. The system.access tables are
-// registered here (audit is already open; see registerSystemTables).
+// registered here (audit is already open; see registerSystemTables), and
+// lineage gets its visibility rule (lineageVisibility).
 func (a *App) openCatalog(ctx context.Context) error {
 	wh := warehouseURL(a.Config)
 	var s3 *catalog.StaticCredentials
@@ -90,6 +91,9 @@ func (a *App) openCatalog(ctx context.Context) error {
 	}
 	if err := a.registerSystemTables(ctx); err != nil {
 		return err
+	}
+	if a.Audit.Lineage != nil {
+		a.Audit.Lineage.SetVisibility(lineageVisibility{a})
 	}
 	a.closers = append(a.closers, a.Catalog.Start(time.Hour))
 	a.Handler.MountUC(a.Catalog)
