@@ -30,13 +30,14 @@ const (
 
 // Service is the MLflow model registry over the catalog.
 type Service struct {
-	cat   Catalog
-	runs  Runs
-	store Store
-	log   *slog.Logger
-	now   func() time.Time
-	newID func() string
-	disp  *Dispatcher
+	lineage func(ctx context.Context, modelVersion, runID string, tables []tracking.TableRef) error
+	cat     Catalog
+	runs    Runs
+	store   Store
+	log     *slog.Logger
+	now     func() time.Time
+	newID   func() string
+	disp    *Dispatcher
 }
 
 // Options configure a Service.
@@ -45,11 +46,18 @@ type Options struct {
 	Now        func() time.Time
 	NewID      func() string
 	Dispatcher DispatcherOptions
+	// Lineage, when set, is called after a version is created from a run
+	// (run_id, a runs:/ source or a logged model's source run) with the
+	// version ("<model full name>/<version>"), the run and the table
+	// versions its datasets were read from, so the lineage graph gets
+	// table → run → model version. Its error is logged, not returned: the
+	// version exists and keeps its lineage tag.
+	Lineage func(ctx context.Context, modelVersion, runID string, tables []tracking.TableRef) error
 }
 
 // NewService returns a registry service.
 func NewService(cat Catalog, runs Runs, store Store, o Options) *Service {
-	s := &Service{cat: cat, runs: runs, store: store, log: o.Logger, now: o.Now, newID: o.NewID}
+	s := &Service{cat: cat, runs: runs, store: store, log: o.Logger, now: o.Now, newID: o.NewID, lineage: o.Lineage}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -542,6 +550,12 @@ func (s *Service) CreateModelVersion(ctx context.Context, req CreateVersionReque
 		RunLink: req.RunLink, LoggedModelID: req.ModelID, UserID: user}
 	if err := s.store.PutVersionExtra(ctx, x, tables); err != nil {
 		return ModelVersion{}, err
+	}
+	if s.lineage != nil && lineageRun != "" {
+		mvName := full + "/" + strconv.FormatInt(info.Version, 10)
+		if err := s.lineage(ctx, mvName, lineageRun, tables); err != nil {
+			s.log.Warn("model version lineage not recorded", "model_version", mvName, "run_id", lineageRun, "err", err.Error())
+		}
 	}
 	for _, t := range req.Tags {
 		v := t.Value
