@@ -122,6 +122,19 @@ func TestSystemTables(t *testing.T) {
 				_, err = runSQL(alice, "SELECT count(*) FROM system.access.table_lineage")
 				wantDenied(t, err)
 			})
+
+			t.Run("ErrForeignOwner", func(t *testing.T) {
+				// A system catalog owned by someone else is refused, not used.
+				actx := auth.WithIdentity(ctx, &auth.Identity{Principal: auth.Principal{Name: "admin"}, Admin: true})
+				_, err := srv.App.Catalog.UpdateCatalog(actx, "system", catalog.Update{Owner: "alice"})
+				require.NoError(t, err)
+				st := audit.SystemTables()[0]
+				_, err = srv.App.Catalog.RegisterInternalTable(ctx, catalog.InternalTable{FullName: st.FullName, Location: st.Location,
+					Owner: auth.AdminsGroup, Create: st.CreateOptions(), CreateContainers: true})
+				require.True(t, errs.Is(err, errs.Conflict), "%v", err)
+				_, err = srv.App.Catalog.UpdateCatalog(actx, "system", catalog.Update{Owner: auth.AdminsGroup})
+				require.NoError(t, err)
+			})
 		})
 	}
 }

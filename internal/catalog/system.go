@@ -27,7 +27,8 @@ type InternalTable struct {
 	// when no table is there yet.
 	Create delta.CreateTableOptions
 	// CreateContainers creates the catalog and schema, owned by Owner, when
-	// they are missing; otherwise they must exist (errs.NotFound).
+	// they are missing, and refuses existing ones owned by someone else
+	// (errs.Conflict); otherwise they must exist (errs.NotFound).
 	CreateContainers bool
 }
 
@@ -43,7 +44,8 @@ type InternalTable struct {
 // It is idempotent and safe on several replicas at once: an existing table
 // at the same location (or one created concurrently) is success. Errors:
 // errs.Invalid for a bad name or location; errs.NotFound for a missing
-// catalog or schema without CreateContainers; errs.AlreadyExists
+// catalog or schema without CreateContainers; errs.Conflict for a catalog
+// or schema owned by someone else with CreateContainers; errs.AlreadyExists
 // (TABLE_ALREADY_EXISTS) when another table already holds the name.
 func (s *Service) RegisterInternalTable(ctx context.Context, t InternalTable) (TableInfo, error) {
 	ps, err := splitFullName(TypeTable, t.FullName, 3)
@@ -84,6 +86,12 @@ func (s *Service) RegisterInternalTable(ctx context.Context, t InternalTable) (T
 		}
 		if err != nil {
 			return TableInfo{}, fmt.Errorf("register internal table %s: %w", t.FullName, err)
+		}
+		if t.CreateContainers && r.Owner != t.Owner {
+			// Someone else's container would let its owner read the table.
+			return TableInfo{}, errs.E(errs.Conflict, "RESOURCE_CONFLICT",
+				"%s '%s' is owned by %s, not %s, so Lakebox will not register %s in it; transfer its ownership to %s or drop it",
+				typeLabel(typ), full, r.Owner, t.Owner, t.FullName, t.Owner)
 		}
 		parent = &r
 	}
