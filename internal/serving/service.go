@@ -596,19 +596,19 @@ func (s *Service) rollout(le *liveEndpoint, rec *Endpoint, why string) {
 	old := le.cur.Load()
 	s.event(le, "CONFIG_ROLLOUT", "", "rolling out "+why)
 	d, reused, err := s.build(ctx, le, rec, old)
+	// The outcome event is stored before the update state changes, so a
+	// client that waits for the state and then reads the events sees it.
 	if err != nil {
+		s.event(le, "CONFIG_UPDATE_FAILED", "", fmt.Sprintf("%s failed; the previous config keeps serving: %s", why, errs.Message(err)))
 		le.mu.Lock()
 		le.update = UpdateFailed
 		le.pending = nil
 		le.mu.Unlock()
-		s.event(le, "CONFIG_UPDATE_FAILED", "", fmt.Sprintf("%s failed; the previous config keeps serving: %s", why, errs.Message(err)))
 		s.log.Warn("serving rollout failed", "endpoint", le.name, "err", err.Error())
 		return
 	}
 	le.cur.Store(d)
 	le.mu.Lock()
-	le.update = UpdateNotUpdating
-	le.pending = nil
 	deleted = le.deleted
 	le.mu.Unlock()
 	if deleted {
@@ -616,6 +616,10 @@ func (s *Service) rollout(le *liveEndpoint, rec *Endpoint, why string) {
 		return
 	}
 	s.event(le, "CONFIG_UPDATE_SUCCEEDED", "", fmt.Sprintf("%s is serving (ready in %s)", why, time.Since(t0).Round(time.Millisecond)))
+	le.mu.Lock()
+	le.update = UpdateNotUpdating
+	le.pending = nil
+	le.mu.Unlock()
 	if s.o.Deployed != nil {
 		table := ""
 		if ac := rec.Config.AutoCaptureConfig; ac.On() {
