@@ -44,7 +44,12 @@ type Options struct {
 	MaxPayloadBytes int
 	// Sync fsyncs each group of records (see package doc).
 	Sync bool
-	// BatchSize and Interval tune the Delta commits (defaults 1000, 2s).
+	// BatchSize and Interval tune the Delta commits (defaults 10,000
+	// records, 10 s). Inference tables are read for monitoring and
+	// debugging, not within seconds (Databricks documents about an hour of
+	// delay), and each commit costs a Parquet file and, every 100 commits,
+	// a checkpoint on the CPU that serves predictions: larger, rarer
+	// batches keep that cost off the serving path.
 	BatchSize int
 	Interval  time.Duration
 	Logger    *slog.Logger
@@ -187,9 +192,10 @@ func (l *Logger) sink(table string) (*sink, error) {
 	s.spool = sp
 	s.batcher = audit.NewBatcher(audit.BatcherOptions{
 		Spool: sp, Table: delta.NewTable(l.o.Bucket, l.o.TableRoot(table)),
-		Create:    delta.CreateTableOptions{Schema: Schema(), PartitionColumns: []string{"date"}, Name: table, Description: "inference table"},
+		Create: delta.CreateTableOptions{Schema: Schema(), PartitionColumns: []string{"date"}, Name: table, Description: "inference table",
+			Configuration: map[string]string{"delta.checkpointInterval": "100"}},
 		ToRows:    toRows,
-		BatchSize: l.o.BatchSize, Interval: l.o.Interval, Logger: l.log,
+		BatchSize: orDefault(l.o.BatchSize, 10000), Interval: orDefault(l.o.Interval, 10*time.Second), Logger: l.log,
 	})
 	s.batcher.Start()
 	return s, nil
@@ -275,4 +281,11 @@ func toRows(r audit.Record) ([]delta.Row, error) {
 	}
 	return []delta.Row{{x.RequestID, opt(x.ClientRequestID), day, x.TimeMs, int32(x.Status), 1.0, x.ExecMs,
 		opt(x.Request), opt(x.Response), meta, opt(x.ServedEntity), opt(x.Requester), codes}}, nil
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
