@@ -29,15 +29,11 @@ type ServingParts struct {
 	Models   *serving.DirSource
 }
 
-// Serving settings read from the environment (documented in README):
-//
-//	LAKEBOX_ONNXRUNTIME_LIB      path of libonnxruntime.so.1 (ONNX models)
-//	LAKEBOX_PYTHON               Python of model workers (default /usr/bin/python3)
-//	LAKEBOX_SERVING_MODELS_DIR   serve from a model directory (catalog/schema/model/version)
-//	                             instead of the model registry (laptops, tests)
-//	LAKEBOX_INFERLOG_FSYNC=1     fsync inference records (survive a machine crash)
+// openServing builds the serving service from the server settings
+// --onnxruntime-lib, --python, --serving-models-dir and --inferlog-fsync
+// (or their LAKEBOX_* environment variables).
 func (a *App) openServing(ctx context.Context) error {
-	if modelsDir := os.Getenv("LAKEBOX_SERVING_MODELS_DIR"); modelsDir != "" {
+	if modelsDir := a.Config.ServingModelsDir; modelsDir != "" {
 		a.Serving.Models = &serving.DirSource{Root: modelsDir}
 		a.Serving.Source = a.Serving.Models
 	} else {
@@ -48,7 +44,7 @@ func (a *App) openServing(ctx context.Context) error {
 	}
 	spoolDir := filepath.Join(a.Config.DataDir, "spool", "inference")
 	a.Serving.InferLog = inferlog.New(inferlog.Options{Dir: spoolDir, Bucket: a.Warehouse, Logger: a.Log, TableRoot: inferlog.DefaultTableRoot,
-		Sync: os.Getenv("LAKEBOX_INFERLOG_FSYNC") == "1"})
+		Sync: a.Config.InferenceFsync})
 	// Commit what a previous process spooled but did not commit.
 	if ents, err := os.ReadDir(spoolDir); err == nil {
 		for _, e := range ents {
@@ -62,7 +58,7 @@ func (a *App) openServing(ctx context.Context) error {
 	a.Serving.Service = serving.New(serving.Options{
 		Store:  sqldb.NewServingStore(a.DB),
 		Source: a.Serving.Source,
-		Runtime: serving.RuntimeOptions{ONNXRuntimeLib: os.Getenv("LAKEBOX_ONNXRUNTIME_LIB"), Python: os.Getenv("LAKEBOX_PYTHON"),
+		Runtime: serving.RuntimeOptions{ONNXRuntimeLib: a.Config.ONNXRuntimeLib, Python: a.Config.Python,
 			WorkerDir: filepath.Join(a.Config.DataDir, "serving")},
 		Capturer:     a.Serving.InferLog,
 		Registerer:   a.Registry,

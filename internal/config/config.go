@@ -37,6 +37,11 @@ type Server struct {
 	WriteTimeout    time.Duration
 	ShutdownTimeout time.Duration
 	DropRetention   time.Duration
+	// Serving runtimes.
+	ONNXRuntimeLib   string
+	Python           string
+	ServingModelsDir string
+	InferenceFsync   bool
 	// SQL engine limits (per statement, and statements at once).
 	SQLMemoryLimit   string
 	SQLTimeout       time.Duration
@@ -65,6 +70,10 @@ func (c *Server) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 10*time.Minute, "HTTP write timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	fs.DurationVar(&c.DropRetention, "drop-retention", 7*24*time.Hour, "how long dropped managed tables and volumes keep their data (UNDROP works within it)")
+	fs.StringVar(&c.ONNXRuntimeLib, "onnxruntime-lib", "", "path of libonnxruntime.so.1, for serving ONNX models (e.g. from npm onnxruntime-node)")
+	fs.StringVar(&c.Python, "python", "", "Python interpreter of model-serving workers for sklearn/pyfunc models (default /usr/bin/python3)")
+	fs.StringVar(&c.ServingModelsDir, "serving-models-dir", "", "serve models from this directory (CATALOG/SCHEMA/MODEL/VERSION/MLmodel) instead of the model registry")
+	fs.BoolVar(&c.InferenceFsync, "inferlog-fsync", false, "fsync inference-table records before answering (survives a machine crash, not only a process crash; slower)")
 	fs.StringVar(&c.SQLMemoryLimit, "sql-memory-limit", "2GB", "memory limit of one SQL statement (DuckDB), e.g. 512MB or 4GB; larger work spills to <data-dir>/tmp")
 	fs.DurationVar(&c.SQLTimeout, "sql-timeout", 5*time.Minute, "longest a SQL statement may run before it is canceled")
 	fs.IntVar(&c.SQLMaxConcurrent, "sql-max-concurrent", 8, "SQL statements that run at once; more wait for a slot")

@@ -6,6 +6,7 @@ package apptest
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,6 +45,10 @@ func New(t testing.TB, metastore string) *Server {
 		LogLevel:  "info", LogFormat: "json", MaxBodyBytes: 1 << 20,
 		ReadTimeout: time.Minute, WriteTimeout: time.Minute, ShutdownTimeout: 5 * time.Second,
 		AdminToken: AdminToken,
+		// Serving settings come from the environment, as the server's
+		// LAKEBOX_* variables do (scripts/test.sh exports them).
+		ONNXRuntimeLib: os.Getenv("LAKEBOX_ONNXRUNTIME_LIB"), Python: os.Getenv("LAKEBOX_PYTHON"),
+		ServingModelsDir: os.Getenv("LAKEBOX_SERVING_MODELS_DIR"), InferenceFsync: os.Getenv("LAKEBOX_INFERLOG_FSYNC") == "1",
 	}
 	if metastore == "Postgres" {
 		cfg.Metastore = testenv.Postgres(t)
