@@ -53,7 +53,7 @@ func (a *App) openQuery() error {
 	a.closers = append(a.closers, eng.Close)
 	a.Query.Statements = query.NewStatements(eng, query.StatementsOptions{Logger: o.Logger})
 	a.closers = append(a.closers, a.Query.Statements.Close)
-	a.Handler.MountSQL(a.Query.Statements)
+	a.Handler.MountSQL(a.Query.Statements, httpapi.SQLOptions{})
 	return nil
 }
 

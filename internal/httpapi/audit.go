@@ -102,6 +102,10 @@ func (ac *auditCall) event(status int) *audit.Event {
 	r := ac.r
 	params := map[string]string{}
 	audit.RedactQuery(r.URL.Query(), params)
+	if _, ok := params["sig"]; ok && strings.HasPrefix(r.URL.Path, SQLPrefix+"/") {
+		// An external link's signature is its credential.
+		params["sig"] = audit.Redacted
+	}
 	if ac.body != nil {
 		if ac.body.truncated {
 			params["_body"] = "[not recorded: larger than 64 KiB]"

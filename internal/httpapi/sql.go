@@ -1,13 +1,19 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,8 +28,9 @@ import (
 const SQLPrefix = "/api/2.0/sql/statements"
 
 // SQL is the surface of the SQL Statement Execution API: the Databricks
-// error shape; an unsupported option (EXTERNAL_LINKS, ARROW_STREAM) is a
-// 400 NOT_IMPLEMENTED as on Databricks, not a 501.
+// error shape; an unsupported option (format CSV, ARROW_STREAM with the
+// INLINE disposition) is a 400 NOT_IMPLEMENTED as on Databricks, not a
+// 501.
 var SQL = &Surface{
 	Name: "sql",
 	Status: func(err error) int {
@@ -88,6 +95,20 @@ type ResultSchema struct {
 	Columns     []SQLColumn `json:"columns"`
 }
 
+// ExternalLink locates one result chunk fetched from a URL (the
+// EXTERNAL_LINKS disposition). ExternalLink is presigned: fetch it without
+// the Authorization header before Expiration.
+type ExternalLink struct {
+	ChunkIndex            int    `json:"chunk_index"`
+	RowOffset             int64  `json:"row_offset"`
+	RowCount              int64  `json:"row_count"`
+	ByteCount             int64  `json:"byte_count"`
+	ExternalLink          string `json:"external_link"`
+	Expiration            string `json:"expiration"`
+	NextChunkIndex        *int   `json:"next_chunk_index,omitempty"`
+	NextChunkInternalLink string `json:"next_chunk_internal_link,omitempty"`
+}
+
 // ChunkInfo locates one result chunk.
 type ChunkInfo struct {
 	ChunkIndex int   `json:"chunk_index"`
@@ -102,18 +123,22 @@ type ResultManifest struct {
 	Schema          ResultSchema `json:"schema"`
 	TotalChunkCount int          `json:"total_chunk_count"`
 	TotalRowCount   int64        `json:"total_row_count"`
+	TotalByteCount  int64        `json:"total_byte_count"`
 	Chunks          []ChunkInfo  `json:"chunks"`
 	Truncated       bool         `json:"truncated"`
 }
 
-// ResultData is one chunk of a result: every value as a string, or null.
+// ResultData is one chunk of a result: with the INLINE disposition
+// DataArray holds its rows (every value as a string, or null); with
+// EXTERNAL_LINKS ExternalLinks says where to fetch it.
 type ResultData struct {
-	ChunkIndex            int         `json:"chunk_index"`
-	RowOffset             int64       `json:"row_offset"`
-	RowCount              int64       `json:"row_count"`
-	DataArray             [][]*string `json:"data_array"`
-	NextChunkIndex        *int        `json:"next_chunk_index,omitempty"`
-	NextChunkInternalLink string      `json:"next_chunk_internal_link,omitempty"`
+	ChunkIndex            int            `json:"chunk_index"`
+	RowOffset             int64          `json:"row_offset"`
+	RowCount              int64          `json:"row_count"`
+	DataArray             [][]*string    `json:"data_array,omitzero"`
+	ExternalLinks         []ExternalLink `json:"external_links,omitempty"`
+	NextChunkIndex        *int           `json:"next_chunk_index,omitempty"`
+	NextChunkInternalLink string         `json:"next_chunk_internal_link,omitempty"`
 }
 
 // StatementResponse answers execute and get.
@@ -124,15 +149,45 @@ type StatementResponse struct {
 	Result      *ResultData     `json:"result,omitempty"`
 }
 
-type sqlAPI struct{ st *query.Statements }
+// SQLOptions configure the SQL Statement Execution API. Zero values take
+// the defaults.
+type SQLOptions struct {
+	// Now is the clock external links expire by (default time.Now).
+	Now func() time.Time
+	// LinkKey signs external links (default 32 random bytes, so links die
+	// with the process).
+	LinkKey []byte
+	// LinkTTL is how long an external link is valid (default 15 minutes).
+	LinkTTL time.Duration
+}
+
+type sqlAPI struct {
+	st  *query.Statements
+	now func() time.Time
+	key []byte
+	ttl time.Duration
+}
 
 // MountSQL registers the SQL Statement Execution API on the statement
-// registry.
-func (s *Server) MountSQL(st *query.Statements) {
-	a := &sqlAPI{st: st}
+// registry, with the public route that serves external links.
+func (s *Server) MountSQL(st *query.Statements, o SQLOptions) {
+	a := &sqlAPI{st: st, now: o.Now, key: o.LinkKey, ttl: o.LinkTTL}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if len(a.key) == 0 {
+		a.key = make([]byte, 32)
+		rand.Read(a.key)
+	}
+	if a.ttl <= 0 {
+		a.ttl = 15 * time.Minute
+	}
 	s.Handle("POST "+SQLPrefix, SQL, a.execute)
 	s.Handle("GET "+SQLPrefix+"/{statement_id}", SQL, a.get)
 	s.Handle("GET "+SQLPrefix+"/{statement_id}/result/chunks/{chunk_index}", SQL, a.chunk)
+	// The external link: authorised by its signature, not a token, as a
+	// presigned cloud URL is.
+	s.HandlePublic("GET "+SQLPrefix+"/{statement_id}/result/chunks/{chunk_index}/data", SQL, a.linkData)
 	s.Handle("POST "+SQLPrefix+"/{statement_id}/cancel", SQL, a.cancel)
 	s.HandleFallback("/api/2.0/sql/", SQL)
 }
@@ -165,20 +220,28 @@ func (req *ExecuteStatementRequest) validate() (time.Duration, []query.Parameter
 	default:
 		return 0, nil, sqlInvalid("on_wait_timeout %q is invalid: use CONTINUE or CANCEL", req.OnWaitTimeout)
 	}
-	switch strings.ToUpper(req.Disposition) {
-	case "", "INLINE":
-	case "EXTERNAL_LINKS":
-		return 0, nil, errs.E(errs.Unimplemented, "NOT_IMPLEMENTED", "disposition EXTERNAL_LINKS is not supported by Lakebox; use INLINE (results are fetched in chunks with GET %s/{statement_id}/result/chunks/{chunk_index})", SQLPrefix)
+	disp, format := strings.ToUpper(req.Disposition), strings.ToUpper(req.Format)
+	switch disp {
+	case "":
+		disp = "INLINE"
+	case "INLINE", "EXTERNAL_LINKS":
 	default:
-		return 0, nil, sqlInvalid("disposition %q is invalid: use INLINE", req.Disposition)
+		return 0, nil, sqlInvalid("disposition %q is invalid: use INLINE or EXTERNAL_LINKS", req.Disposition)
 	}
-	switch strings.ToUpper(req.Format) {
-	case "", "JSON_ARRAY":
-	case "ARROW_STREAM", "CSV":
-		return 0, nil, errs.E(errs.Unimplemented, "NOT_IMPLEMENTED", "format %s is not supported with the INLINE disposition; use JSON_ARRAY", strings.ToUpper(req.Format))
+	switch format {
+	case "":
+		format = "JSON_ARRAY"
+	case "JSON_ARRAY":
+	case "ARROW_STREAM":
+		if disp == "INLINE" {
+			return 0, nil, errs.E(errs.Unimplemented, "NOT_IMPLEMENTED", "format ARROW_STREAM is not supported with the INLINE disposition; use disposition EXTERNAL_LINKS (or format JSON_ARRAY)")
+		}
+	case "CSV":
+		return 0, nil, errs.E(errs.Unimplemented, "NOT_IMPLEMENTED", "format CSV is not supported by Lakebox; use JSON_ARRAY, or ARROW_STREAM with disposition EXTERNAL_LINKS")
 	default:
-		return 0, nil, sqlInvalid("format %q is invalid: use JSON_ARRAY", req.Format)
+		return 0, nil, sqlInvalid("format %q is invalid: use JSON_ARRAY, or ARROW_STREAM with disposition EXTERNAL_LINKS", req.Format)
 	}
+	req.Disposition, req.Format = disp, format
 	if req.RowLimit < 0 {
 		return 0, nil, sqlInvalid("row_limit must not be negative")
 	}
@@ -213,7 +276,8 @@ func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
 		sess.Schema = "default"
 	}
 	ctx := r.Context()
-	id, err := a.st.Submit(ctx, sess, req.Statement, params, int(req.RowLimit))
+	id, err := a.st.Submit(ctx, sess, req.Statement, params,
+		query.ResultOptions{RowLimit: int(req.RowLimit), Disposition: req.Disposition, Format: req.Format})
 	if err != nil {
 		return err
 	}
@@ -229,7 +293,7 @@ func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return a.respond(ctx, w, info)
+	return a.respond(r, w, info)
 }
 
 // waitDone waits (up to 30 seconds) for a canceled statement to stop.
@@ -255,7 +319,7 @@ func (a *sqlAPI) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return a.respond(r.Context(), w, info)
+	return a.respond(r, w, info)
 }
 
 func (a *sqlAPI) chunk(w http.ResponseWriter, r *http.Request) error {
@@ -267,7 +331,78 @@ func (a *sqlAPI) chunk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, resultData(info, c, rows))
+	return WriteJSON(w, http.StatusOK, a.result(r, info, c, rows))
+}
+
+// result renders a chunk as the statement's disposition asks: its rows
+// inline, or a link to them.
+func (a *sqlAPI) result(r *http.Request, info query.StatementInfo, c query.Chunk, rows [][]any) *ResultData {
+	if info.Disposition != "EXTERNAL_LINKS" {
+		return resultData(info, c, rows)
+	}
+	d := &ResultData{ChunkIndex: c.Index, RowOffset: int64(c.RowOffset), RowCount: int64(c.RowCount)}
+	exp := a.now().Add(a.ttl).Truncate(time.Second)
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	l := ExternalLink{ChunkIndex: c.Index, RowOffset: d.RowOffset, RowCount: d.RowCount, ByteCount: c.ByteCount,
+		ExternalLink: fmt.Sprintf("%s://%s%s/%s/result/chunks/%d/data?expires=%d&sig=%s", scheme, r.Host, SQLPrefix,
+			url.PathEscape(info.ID), c.Index, exp.Unix(), a.sign(info.ID, c.Index, exp.Unix())),
+		Expiration: exp.UTC().Format(time.RFC3339)}
+	if next := c.Index + 1; next < len(info.Chunks) {
+		d.NextChunkIndex, l.NextChunkIndex = &next, &next
+		d.NextChunkInternalLink = fmt.Sprintf("%s/%s/result/chunks/%d", SQLPrefix, info.ID, next)
+		l.NextChunkInternalLink = d.NextChunkInternalLink
+	}
+	d.ExternalLinks = []ExternalLink{l}
+	return d
+}
+
+// sign is the hex HMAC-SHA256 of an external link: statement id, chunk
+// and expiry (Unix seconds).
+func (a *sqlAPI) sign(id string, n int, expires int64) string {
+	m := hmac.New(sha256.New, a.key)
+	fmt.Fprintf(m, "%s|%d|%d", id, n, expires)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// linkData serves an external link: the chunk as an Arrow IPC stream
+// (ARROW_STREAM) or a JSON array of rows (JSON_ARRAY). The signature is
+// the authorisation; a bad one or an expired link is a 403.
+func (a *sqlAPI) linkData(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("statement_id")
+	n, err := strconv.Atoi(r.PathValue("chunk_index"))
+	if err != nil || n < 0 {
+		return sqlInvalid("chunk_index %q is not a non-negative integer", r.PathValue("chunk_index"))
+	}
+	q := r.URL.Query()
+	exp, err := strconv.ParseInt(q.Get("expires"), 10, 64)
+	sig, herr := hex.DecodeString(q.Get("sig"))
+	want, _ := hex.DecodeString(a.sign(id, n, exp))
+	if err != nil || herr != nil || !hmac.Equal(sig, want) {
+		return errs.E(errs.PermissionDenied, "PERMISSION_DENIED", "the external link's signature is invalid; use the link exactly as the statement's result gave it")
+	}
+	if now := a.now(); now.Unix() > exp {
+		return errs.E(errs.PermissionDenied, "PERMISSION_DENIED",
+			"the external link expired at %s; fetch a fresh one with GET %s/%s/result/chunks/%d", time.Unix(exp, 0).UTC().Format(time.RFC3339), SQLPrefix, id, n)
+	}
+	info, _, rows, err := a.st.LinkedChunk(r.Context(), id, n)
+	if err != nil {
+		return err
+	}
+	if info.Format == "ARROW_STREAM" {
+		var buf bytes.Buffer
+		if err := writeArrowStream(&buf, info.Columns, rows); err != nil {
+			return fmt.Errorf("encode chunk %d of statement %s: %w", n, id, err)
+		}
+		w.Header().Set("Content-Type", ArrowStreamType)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, resultData(info, query.Chunk{}, rows).DataArray)
 }
 
 func (a *sqlAPI) cancel(w http.ResponseWriter, r *http.Request) error {
@@ -278,7 +413,8 @@ func (a *sqlAPI) cancel(w http.ResponseWriter, r *http.Request) error {
 }
 
 // respond renders a statement with its manifest and first chunk.
-func (a *sqlAPI) respond(ctx context.Context, w http.ResponseWriter, info query.StatementInfo) error {
+func (a *sqlAPI) respond(r *http.Request, w http.ResponseWriter, info query.StatementInfo) error {
+	ctx := r.Context()
 	resp := StatementResponse{StatementID: info.ID, Status: StatementStatus{State: string(info.State)}}
 	switch info.State {
 	case query.StateFailed:
@@ -289,7 +425,7 @@ func (a *sqlAPI) respond(ctx context.Context, w http.ResponseWriter, info query.
 		if err != nil {
 			return err
 		}
-		resp.Result = resultData(info, c, rows)
+		resp.Result = a.result(r, info, c, rows)
 	}
 	return WriteJSON(w, http.StatusOK, resp)
 }
@@ -341,13 +477,18 @@ func typeName(t string) string {
 }
 
 func manifest(info query.StatementInfo) *ResultManifest {
-	m := &ResultManifest{Format: "JSON_ARRAY", Schema: ResultSchema{ColumnCount: len(info.Columns), Columns: []SQLColumn{}},
+	format := info.Format
+	if format == "" {
+		format = "JSON_ARRAY"
+	}
+	m := &ResultManifest{Format: format, Schema: ResultSchema{ColumnCount: len(info.Columns), Columns: []SQLColumn{}},
 		TotalChunkCount: len(info.Chunks), TotalRowCount: int64(info.TotalRows), Chunks: []ChunkInfo{}, Truncated: info.Truncated}
 	for i, c := range info.Columns {
 		m.Schema.Columns = append(m.Schema.Columns, SQLColumn{Name: c.Name, TypeName: typeName(c.Type), TypeText: strings.ToUpper(c.TypeText), Position: i})
 	}
 	for _, c := range info.Chunks {
 		m.Chunks = append(m.Chunks, ChunkInfo{ChunkIndex: c.Index, RowOffset: int64(c.RowOffset), RowCount: int64(c.RowCount), ByteCount: c.ByteCount})
+		m.TotalByteCount += c.ByteCount
 	}
 	return m
 }

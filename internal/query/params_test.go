@@ -91,7 +91,7 @@ func TestStatements(t *testing.T) {
 		StatementsOptions{ChunkRows: 10, ChunkBytes: 500, TTL: time.Minute, Now: func() time.Time { return now }})
 	defer s.Close()
 	ctx := env.ctx("alice")
-	id, err := s.Submit(ctx, Session{}, "SELECT 1", nil, 0)
+	id, err := s.Submit(ctx, Session{}, "SELECT 1", nil, ResultOptions{})
 	require.NoError(t, err)
 	info, err := s.Wait(ctx, id, 10*time.Second)
 	require.NoError(t, err)
@@ -104,6 +104,22 @@ func TestStatements(t *testing.T) {
 
 	t.Run("ErrOtherOwner", func(t *testing.T) {
 		_, err := s.Get(env.ctx("bob"), id)
+		require.True(t, errs.Is(err, errs.NotFound))
+	})
+	t.Run("LinkedChunk", func(t *testing.T) {
+		s2, err := s.Submit(ctx, Session{}, "SELECT 1", nil, ResultOptions{Disposition: "EXTERNAL_LINKS", Format: "ARROW_STREAM"})
+		require.NoError(t, err)
+		_, err = s.Wait(ctx, s2, 10*time.Second)
+		require.NoError(t, err)
+		info, c, got, err := s.LinkedChunk(context.Background(), s2, 8)
+		require.NoError(t, err, "no identity needed: the caller vouches for the access")
+		require.Equal(t, "ARROW_STREAM", info.Format)
+		require.Equal(t, "EXTERNAL_LINKS", info.Disposition)
+		require.Equal(t, 24, c.RowOffset)
+		require.Equal(t, int64(24), got[0][0])
+		_, _, _, err = s.LinkedChunk(context.Background(), s2, 9)
+		require.True(t, errs.Is(err, errs.NotFound))
+		_, _, _, err = s.LinkedChunk(context.Background(), "nope", 0)
 		require.True(t, errs.Is(err, errs.NotFound))
 	})
 	t.Run("Expiry", func(t *testing.T) {
@@ -119,7 +135,7 @@ func TestStatements(t *testing.T) {
 	})
 	t.Run("Cancel", func(t *testing.T) {
 		b := NewStatements(fakeExec{block: true}, StatementsOptions{})
-		id, err := b.Submit(ctx, Session{}, "SELECT 1", nil, 0)
+		id, err := b.Submit(ctx, Session{}, "SELECT 1", nil, ResultOptions{})
 		require.NoError(t, err)
 		require.NoError(t, b.Cancel(ctx, id))
 		info, err := b.Wait(ctx, id, 10*time.Second)

@@ -77,6 +77,17 @@ type statement struct {
 	total     int
 	truncated bool
 	finished  time.Time
+	result    ResultOptions
+}
+
+// ResultOptions say how a statement's result is kept and delivered.
+type ResultOptions struct {
+	// RowLimit > 0 keeps only the first RowLimit rows (the result is then
+	// truncated).
+	RowLimit int
+	// Disposition and Format are kept with the statement for the API that
+	// renders its result (the registry does not interpret them).
+	Disposition, Format string
 }
 
 // Chunk locates one chunk of a result.
@@ -97,6 +108,8 @@ type StatementInfo struct {
 	Chunks    []Chunk
 	TotalRows int
 	Truncated bool
+	// Disposition and Format are those the statement was submitted with.
+	Disposition, Format string
 }
 
 // NewStatements returns a registry that runs statements with exec.
@@ -136,11 +149,11 @@ func owner(ctx context.Context) (string, error) {
 
 // Submit binds params into text and starts running it in sess as the
 // identity in ctx (the run outlives ctx's cancellation, not its values).
-// rowLimit > 0 keeps only the first rowLimit rows (the result is then
-// truncated). It returns the statement id. Errors: errs.Unauthenticated;
+// o.RowLimit > 0 keeps only the first o.RowLimit rows (the result is
+// then truncated). It returns the statement id. Errors: errs.Unauthenticated;
 // errs.Invalid for parameters that do not bind (see BindParameters);
 // errs.Unavailable once the registry is closed.
-func (s *Statements) Submit(ctx context.Context, sess Session, text string, params []Parameter, rowLimit int) (string, error) {
+func (s *Statements) Submit(ctx context.Context, sess Session, text string, params []Parameter, o ResultOptions) (string, error) {
 	who, err := owner(ctx)
 	if err != nil {
 		return "", err
@@ -150,7 +163,7 @@ func (s *Statements) Submit(ctx context.Context, sess Session, text string, para
 	}
 	id := s.o.NewID()
 	rctx, cancel := context.WithCancel(WithStatementID(context.WithoutCancel(ctx), id))
-	st := &statement{id: id, owner: who, cancel: cancel, done: make(chan struct{}), state: StatePending}
+	st := &statement{id: id, owner: who, cancel: cancel, done: make(chan struct{}), state: StatePending, result: o}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -170,7 +183,7 @@ func (s *Statements) Submit(ctx context.Context, sess Session, text string, para
 		}
 		s.mu.Unlock()
 		res, err := s.exec.Exec(rctx, &sess, text)
-		s.finish(st, res, err, rowLimit)
+		s.finish(st, res, err, o.RowLimit)
 	}()
 	return id, nil
 }
@@ -282,7 +295,8 @@ func (s *Statements) lookup(ctx context.Context, id string) (*statement, error) 
 }
 
 func (st *statement) info() StatementInfo {
-	return StatementInfo{ID: st.id, State: st.state, Err: st.err, Columns: st.cols, Chunks: st.chunks, TotalRows: st.total, Truncated: st.truncated}
+	return StatementInfo{ID: st.id, State: st.state, Err: st.err, Columns: st.cols, Chunks: st.chunks, TotalRows: st.total, Truncated: st.truncated,
+		Disposition: st.result.Disposition, Format: st.result.Format}
 }
 
 // Get returns the caller's statement. Errors: errs.NotFound.
@@ -366,6 +380,31 @@ func (s *Statements) Chunk(ctx context.Context, id string, n int) (StatementInfo
 	if n < 0 || n >= len(st.chunks) {
 		return StatementInfo{}, Chunk{}, nil, errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE",
 			"chunk index %d is out of range: statement %s has chunks 0 to %d", n, id, len(st.chunks)-1)
+	}
+	c := st.chunks[n]
+	return st.info(), c, st.rows[c.RowOffset : c.RowOffset+c.RowCount], nil
+}
+
+// LinkedChunk returns chunk n of a succeeded statement with its rows
+// whoever the caller is: it skips the owner check, so the caller must have
+// authorised the access some other way (the SQL API's signed external
+// links). Errors: errs.NotFound when there is no such statement or chunk;
+// errs.FailedPrecondition when the statement has no result.
+func (s *Statements) LinkedChunk(_ context.Context, id string, n int) (StatementInfo, Chunk, [][]any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	st, ok := s.m[id]
+	if !ok {
+		return StatementInfo{}, Chunk{}, nil, errs.E(errs.NotFound, "RESOURCE_DOES_NOT_EXIST", "statement %q does not exist (or has expired)", id)
+	}
+	if st.state != StateSucceeded {
+		return StatementInfo{}, Chunk{}, nil, errs.E(errs.FailedPrecondition, "INVALID_STATE",
+			"statement %s is %s; results are available once it has SUCCEEDED and until they expire", id, st.state)
+	}
+	if n < 0 || n >= len(st.chunks) {
+		return StatementInfo{}, Chunk{}, nil, errs.E(errs.NotFound, "RESOURCE_DOES_NOT_EXIST",
+			"statement %s has no chunk %d (it has chunks 0 to %d)", id, n, len(st.chunks)-1)
 	}
 	c := st.chunks[n]
 	return st.info(), c, st.rows[c.RowOffset : c.RowOffset+c.RowCount], nil
