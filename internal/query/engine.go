@@ -64,6 +64,16 @@ type Engine struct {
 	builtins map[string]bool
 	mu       sync.Mutex
 
+	// spares are fresh DuckDB instances created ahead of the statements
+	// that will each use one (creating an instance is most of a small
+	// statement's fixed cost). A spare has run nothing: open configures
+	// and locks it exactly as a new one, and it serves one statement only.
+	spareMu sync.Mutex
+	spares  []*instance
+	filling int
+	closed  bool
+	bg      sync.WaitGroup
+
 	// beforeCommit, when set (tests), runs before each Delta commit.
 	beforeCommit func()
 }
@@ -139,13 +149,94 @@ func New(cat Catalog, storage Storage, o Options) (*Engine, error) {
 			return nil, fmt.Errorf("configure DuckDB parser: %w", err)
 		}
 	}
+	e.spareMu.Lock()
+	e.refillLocked()
+	e.spareMu.Unlock()
 	return e, nil
+}
+
+// maxSpares bounds the fresh DuckDB instances kept ready.
+const maxSpares = 2
+
+// newInstance creates an in-memory DuckDB database and its connection.
+func newInstance(ctx context.Context) (*instance, error) {
+	c, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("open DuckDB: %w", err)
+	}
+	db := sql.OpenDB(c)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open DuckDB connection: %w", err)
+	}
+	return &instance{db: db, conn: conn}, nil
+}
+
+// fresh returns a DuckDB instance that has run nothing: a spare when one
+// is ready, else a new one.
+func (e *Engine) fresh(ctx context.Context) (*instance, error) {
+	e.spareMu.Lock()
+	var in *instance
+	if n := len(e.spares); n > 0 {
+		in = e.spares[n-1]
+		e.spares = e.spares[:n-1]
+	}
+	e.spareMu.Unlock()
+	if in != nil {
+		in.e = e
+		return in, nil
+	}
+	in, err := newInstance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in.e = e
+	return in, nil
+}
+
+// refillLocked starts creating spares up to maxSpares (e.spareMu held).
+func (e *Engine) refillLocked() {
+	for !e.closed && len(e.spares)+e.filling < maxSpares {
+		e.filling++
+		e.bg.Add(1)
+		go func() {
+			defer e.bg.Done()
+			in, err := newInstance(context.Background())
+			e.spareMu.Lock()
+			e.filling--
+			if err == nil && !e.closed {
+				e.spares = append(e.spares, in)
+				in = nil
+			}
+			e.spareMu.Unlock()
+			if err != nil {
+				e.log.Warn("create spare DuckDB instance", "error", err)
+			} else if in != nil {
+				in.closeNow()
+			}
+		}()
+	}
 }
 
 var validMemory = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
-// Close releases the engine.
-func (e *Engine) Close() error { return e.parser.Close() }
+// Close releases the engine. It waits for instances being created or
+// closed in the background.
+func (e *Engine) Close() error {
+	e.spareMu.Lock()
+	e.closed = true
+	e.spareMu.Unlock()
+	e.bg.Wait()
+	e.spareMu.Lock()
+	spares := e.spares
+	e.spares = nil
+	e.spareMu.Unlock()
+	for _, in := range spares {
+		in.closeNow()
+	}
+	return e.parser.Close()
+}
 
 // Session is the mutable state of a SQL session: the current catalog and
 // schema (USE CATALOG / USE SCHEMA). The zero value means main.default.
@@ -272,22 +363,18 @@ func errorCode(err error) string {
 type instance struct {
 	db   *sql.DB
 	conn *sql.Conn
+	e    *Engine // set once handed to a statement
 }
 
-// open starts a fresh in-memory DuckDB, runs setup (Lakebox's own
-// statements), whitelists dirs and locks the configuration.
+// open starts a fresh in-memory DuckDB (one that has run nothing), runs
+// setup (Lakebox's own statements), whitelists dirs and locks the
+// configuration.
 func (e *Engine) open(ctx context.Context, dirs []string, setup []string) (*instance, error) {
-	c, err := duckdb.NewConnector("", nil)
+	in, err := e.fresh(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open DuckDB: %w", err)
+		return nil, err
 	}
-	db := sql.OpenDB(c)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open DuckDB connection: %w", err)
-	}
-	in := &instance{db: db, conn: conn}
+	conn := in.conn
 	var allowed []string
 	for _, d := range dirs {
 		allowed = append(allowed, quoteString(strings.TrimRight(d, "/")+"/"))
@@ -306,16 +393,39 @@ func (e *Engine) open(ctx context.Context, dirs []string, setup []string) (*inst
 		"SET allowed_directories=["+strings.Join(allowed, ",")+"]",
 		"SET enable_external_access=false",
 		"SET lock_configuration=true")
-	for _, s := range cfg {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			in.close()
-			return nil, duckErr(err, s)
-		}
+	// One round trip: the statements run in order, the lock last.
+	if _, err := conn.ExecContext(ctx, strings.Join(cfg, ";\n")); err != nil {
+		in.close()
+		return nil, duckErr(err, "")
 	}
 	return in, nil
 }
 
+// close releases a statement's instance in the background (it is never
+// reused) and starts creating a spare in its place.
 func (in *instance) close() {
+	e := in.e
+	if e == nil {
+		in.closeNow()
+		return
+	}
+	e.spareMu.Lock()
+	defer e.spareMu.Unlock()
+	if e.closed {
+		in.closeNow()
+		return
+	}
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		in.closeNow()
+		e.spareMu.Lock()
+		e.refillLocked()
+		e.spareMu.Unlock()
+	}()
+}
+
+func (in *instance) closeNow() {
 	in.conn.Close()
 	in.db.Close()
 }
