@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,9 +46,24 @@ type testEnv struct {
 
 // recorder keeps lineage and audit events (function-field fakes for the
 // side channels only).
+// recorder keeps the lineage and audit events the engine reports; statements
+// run concurrently (TestConflictingMerges), so appends take the lock.
 type recorder struct {
+	mu      sync.Mutex
 	lineage []LineageEvent
 	audit   []AuditEvent
+}
+
+func (r *recorder) addLineage(ev LineageEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lineage = append(r.lineage, ev)
+}
+
+func (r *recorder) addAudit(ev AuditEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.audit = append(r.audit, ev)
 }
 
 type lineageFunc func(context.Context, LineageEvent) error
@@ -80,8 +96,8 @@ func mustEnv(t testing.TB, metastore string) *testEnv {
 	rec := &recorder{}
 	eng, err := New(ServiceCatalog{Service: cs, Directory: dirSvc}, localStorage{}, Options{
 		TempDir: filepath.Join(dir, "duck"), MemoryLimit: "512MB",
-		Lineage: lineageFunc(func(_ context.Context, ev LineageEvent) error { rec.lineage = append(rec.lineage, ev); return nil }),
-		Audit:   auditFunc(func(_ context.Context, ev AuditEvent) error { rec.audit = append(rec.audit, ev); return nil }),
+		Lineage: lineageFunc(func(_ context.Context, ev LineageEvent) error { rec.addLineage(ev); return nil }),
+		Audit:   auditFunc(func(_ context.Context, ev AuditEvent) error { rec.addAudit(ev); return nil }),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { eng.Close() })
