@@ -114,7 +114,14 @@ func (s *Service) UpdateVolume(ctx context.Context, full string, u Update) (Volu
 // DeleteVolume drops a volume (a MANAGED one is kept for the retention
 // window; UndropVolume restores it). Needs ownership or MANAGE.
 func (s *Service) DeleteVolume(ctx context.Context, full string) error {
-	a, err := s.load(ctx, TypeVolume, full)
+	return s.dropObject(ctx, TypeVolume, full)
+}
+
+// dropObject drops a table or volume: a MANAGED one is marked dropped (and
+// purged after the retention window), any other is forgotten at once.
+// Needs ownership or MANAGE.
+func (s *Service) dropObject(ctx context.Context, t SecurableType, full string) error {
+	a, err := s.load(ctx, t, full)
 	if err != nil {
 		return err
 	}

@@ -253,18 +253,7 @@ func (s *Service) listChildren(ctx context.Context, catalog, schema string, t Se
 // retention window (UndropTable restores it); other tables are forgotten
 // (their data is not touched). Needs ownership or MANAGE.
 func (s *Service) DeleteTable(ctx context.Context, full string) error {
-	a, err := s.load(ctx, TypeTable, full)
-	if err != nil {
-		return err
-	}
-	if err := a.manage(); err != nil {
-		return err
-	}
-	r := a.rec()
-	if r.Managed {
-		return s.store.SetDropped(ctx, []string{r.ID}, s.o.Now())
-	}
-	return s.store.Delete(ctx, []string{r.ID})
+	return s.dropObject(ctx, TypeTable, full)
 }
 
 // UndropTable restores the most recently dropped managed table named full

@@ -518,17 +518,24 @@ func (t *Table) Delete(ctx context.Context, where Predicate, opts DMLOptions) (D
 			return DMLResult{}, err
 		}
 	}
+	return w.commit(ctx, txn, func(r DMLResult) Operation {
+		return Operation{Name: "DELETE", Parameters: map[string]any{"predicate": jsonString([]string{r.ReadPredicate})}, Metrics: map[string]int64{
+			"numDeletedRows": r.RowsDeleted, "numCopiedRows": r.RowsCopied, "numRemovedFiles": int64(r.FilesRemoved),
+			"numAddedFiles": int64(r.FilesAdded), "numAddedChangeFiles": int64(r.ChangeFiles)}}
+	})
+}
+
+// commit finishes the rewriter's files and commits them as the operation op
+// builds from the final counts. Nothing is committed when no file changed.
+func (w *rewriter) commit(ctx context.Context, txn *Transaction, op func(DMLResult) Operation) (DMLResult, error) {
 	if err := w.finish(); err != nil {
 		w.abort()
 		return DMLResult{}, err
 	}
-	if w.res.FilesRemoved == 0 {
+	if w.res.FilesRemoved == 0 && w.res.FilesAdded == 0 {
 		return w.res, nil
 	}
-	params := map[string]any{"predicate": jsonString([]string{w.res.ReadPredicate})}
-	res, err := txn.Commit(ctx, Operation{Name: "DELETE", Parameters: params, Metrics: map[string]int64{
-		"numDeletedRows": w.res.RowsDeleted, "numCopiedRows": w.res.RowsCopied, "numRemovedFiles": int64(w.res.FilesRemoved),
-		"numAddedFiles": int64(w.res.FilesAdded), "numAddedChangeFiles": int64(w.res.ChangeFiles)}})
+	res, err := txn.Commit(ctx, op(w.res))
 	if err != nil {
 		return DMLResult{}, err
 	}
@@ -599,22 +606,11 @@ func (t *Table) Update(ctx context.Context, spec UpdateSpec, opts DMLOptions) (D
 			return DMLResult{}, err
 		}
 	}
-	if err := w.finish(); err != nil {
-		w.abort()
-		return DMLResult{}, err
-	}
-	if w.res.FilesRemoved == 0 {
-		return w.res, nil
-	}
-	params := map[string]any{"predicate": jsonString([]string{w.res.ReadPredicate})}
-	res, err := txn.Commit(ctx, Operation{Name: "UPDATE", Parameters: params, Metrics: map[string]int64{
-		"numUpdatedRows": w.res.RowsUpdated, "numCopiedRows": w.res.RowsCopied, "numRemovedFiles": int64(w.res.FilesRemoved),
-		"numAddedFiles": int64(w.res.FilesAdded), "numAddedChangeFiles": int64(w.res.ChangeFiles)}})
-	if err != nil {
-		return DMLResult{}, err
-	}
-	w.res.CommitResult, w.res.Committed = res, true
-	return w.res, nil
+	return w.commit(ctx, txn, func(r DMLResult) Operation {
+		return Operation{Name: "UPDATE", Parameters: map[string]any{"predicate": jsonString([]string{r.ReadPredicate})}, Metrics: map[string]int64{
+			"numUpdatedRows": r.RowsUpdated, "numCopiedRows": r.RowsCopied, "numRemovedFiles": int64(r.FilesRemoved),
+			"numAddedFiles": int64(r.FilesAdded), "numAddedChangeFiles": int64(r.ChangeFiles)}}
+	})
 }
 
 // ReasonMergeMultipleMatches: several source rows match one target row in
@@ -758,24 +754,14 @@ func (t *Table) Merge(ctx context.Context, spec MergeSpec, opts DMLOptions) (DML
 			w.res.RowsInserted++
 		}
 	}
-	if err := w.finish(); err != nil {
-		w.abort()
-		return DMLResult{}, err
-	}
-	if w.res.FilesRemoved == 0 && w.res.FilesAdded == 0 {
-		return w.res, nil
-	}
-	params := map[string]any{"predicate": jsonString([]string{"keys: " + strings.Join(spec.On, ", ")}),
-		"matchedPredicates": jsonString(mergeClauses(spec)), "notMatchedPredicates": jsonString(notMatchedClauses(spec))}
-	res, err := txn.Commit(ctx, Operation{Name: "MERGE", Parameters: params, Metrics: map[string]int64{
-		"numTargetRowsUpdated": w.res.RowsUpdated, "numTargetRowsDeleted": w.res.RowsDeleted, "numTargetRowsInserted": w.res.RowsInserted,
-		"numTargetRowsCopied": w.res.RowsCopied, "numSourceRows": int64(len(spec.Source)), "numTargetFilesRemoved": int64(w.res.FilesRemoved),
-		"numTargetFilesAdded": int64(w.res.FilesAdded), "numTargetChangeFilesAdded": int64(w.res.ChangeFiles)}})
-	if err != nil {
-		return DMLResult{}, err
-	}
-	w.res.CommitResult, w.res.Committed = res, true
-	return w.res, nil
+	return w.commit(ctx, txn, func(r DMLResult) Operation {
+		params := map[string]any{"predicate": jsonString([]string{"keys: " + strings.Join(spec.On, ", ")}),
+			"matchedPredicates": jsonString(mergeClauses(spec)), "notMatchedPredicates": jsonString(notMatchedClauses(spec))}
+		return Operation{Name: "MERGE", Parameters: params, Metrics: map[string]int64{
+			"numTargetRowsUpdated": r.RowsUpdated, "numTargetRowsDeleted": r.RowsDeleted, "numTargetRowsInserted": r.RowsInserted,
+			"numTargetRowsCopied": r.RowsCopied, "numSourceRows": int64(len(spec.Source)), "numTargetFilesRemoved": int64(r.FilesRemoved),
+			"numTargetFilesAdded": int64(r.FilesAdded), "numTargetChangeFilesAdded": int64(r.ChangeFiles)}}
+	})
 }
 
 func keyRow(r Row, idx []int) Row {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -266,50 +267,12 @@ func (s *Server) MountMLflowTracking(t *tracking.Service) {
 		}
 		return writeMLflow(w, nil)
 	})
-	m("POST", "runs/log-parameter", func(w http.ResponseWriter, r *http.Request) error {
-		var req struct {
-			RunID   string  `json:"run_id"`
-			RunUUID string  `json:"run_uuid"`
-			Key     string  `json:"key"`
-			Value   *string `json:"value"`
-		}
-		if err := decodeMLflow(r, &req); err != nil {
-			return err
-		}
-		id, err := requireRunID(req.RunID, req.RunUUID)
-		if err != nil {
-			return err
-		}
-		if req.Value == nil {
-			return tracking.Missing("value")
-		}
-		if err := a.t.LogParam(r.Context(), id, tracking.Param{Key: req.Key, Value: *req.Value}); err != nil {
-			return err
-		}
-		return writeMLflow(w, nil)
-	})
-	m("POST", "runs/set-tag", func(w http.ResponseWriter, r *http.Request) error {
-		var req struct {
-			RunID   string  `json:"run_id"`
-			RunUUID string  `json:"run_uuid"`
-			Key     string  `json:"key"`
-			Value   *string `json:"value"`
-		}
-		if err := decodeMLflow(r, &req); err != nil {
-			return err
-		}
-		id, err := requireRunID(req.RunID, req.RunUUID)
-		if err != nil {
-			return err
-		}
-		if req.Value == nil {
-			return tracking.Missing("value")
-		}
-		if err := a.t.SetTag(r.Context(), id, tracking.Tag{Key: req.Key, Value: *req.Value}); err != nil {
-			return err
-		}
-		return writeMLflow(w, nil)
-	})
+	m("POST", "runs/log-parameter", runKeyValue(func(ctx context.Context, id, key, value string) error {
+		return a.t.LogParam(ctx, id, tracking.Param{Key: key, Value: value})
+	}))
+	m("POST", "runs/set-tag", runKeyValue(func(ctx context.Context, id, key, value string) error {
+		return a.t.SetTag(ctx, id, tracking.Tag{Key: key, Value: value})
+	}))
 	m("POST", "runs/delete-tag", func(w http.ResponseWriter, r *http.Request) error {
 		var req struct {
 			RunID string `json:"run_id"`
@@ -587,4 +550,31 @@ func (a *mlflowAPI) mountLoggedModels(s *Server) {
 			NextPageToken string                 `json:"next_page_token,omitempty"`
 		}{ms, next})
 	})
+}
+
+// runKeyValue handles the endpoints whose body is a run id plus a key and
+// a required value (runs/log-parameter, runs/set-tag).
+func runKeyValue(apply func(ctx context.Context, runID, key, value string) error) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req struct {
+			RunID   string  `json:"run_id"`
+			RunUUID string  `json:"run_uuid"`
+			Key     string  `json:"key"`
+			Value   *string `json:"value"`
+		}
+		if err := decodeMLflow(r, &req); err != nil {
+			return err
+		}
+		id, err := requireRunID(req.RunID, req.RunUUID)
+		if err != nil {
+			return err
+		}
+		if req.Value == nil {
+			return tracking.Missing("value")
+		}
+		if err := apply(r.Context(), id, req.Key, *req.Value); err != nil {
+			return err
+		}
+		return writeMLflow(w, nil)
+	}
 }

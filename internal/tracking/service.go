@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/lakebox/lakebox/internal/auth"
-	"github.com/lakebox/lakebox/internal/errs"
 )
 
 // DefaultArtifactRoot is the artifact location prefix of new experiments.
@@ -871,8 +870,6 @@ func (s *Service) SearchLoggedModels(ctx context.Context, experimentIDs []string
 	}
 	return ms, next, nil
 }
-
-var _ = errs.Invalid
 
 // RunArtifactURI returns a run's artifact_uri (artifact.Owners).
 func (s *Service) RunArtifactURI(ctx context.Context, runID string) (string, error) {
