@@ -199,24 +199,7 @@ func (st *stmt) bindTable(sc scope, full string, at *atClause, preds []delta.Pre
 		return "", err
 	}
 	st.sources = append(st.sources, fmt.Sprintf("%s@v%d", full, snap.Version()))
-	masked := map[string]bool{}
-	for _, c := range ti.Columns {
-		if c.Mask != nil {
-			masked[strings.ToLower(c.Name)] = true
-		}
-	}
-	var keep []delta.Predicate
-	for _, p := range preds {
-		if col := predColumn(p); col != "" && !masked[strings.ToLower(col)] {
-			if _, err := snap.Scan(delta.ScanOptions{Filter: p}); err == nil {
-				keep = append(keep, p)
-			}
-		}
-	}
-	var filter delta.Predicate
-	if len(keep) > 0 {
-		filter = &delta.And{Preds: keep}
-	}
+	filter := pruningFilter(&ti, snap, preds)
 	scan, err := snap.Scan(delta.ScanOptions{Filter: filter})
 	if err != nil {
 		return "", err
@@ -245,23 +228,59 @@ func predColumn(p delta.Predicate) string {
 	return ""
 }
 
-// govern wraps a table's raw subquery with its row filter and column
-// masks.
-func (st *stmt) govern(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot, raw string) (string, error) {
-	hasMask := false
+// pruningFilter returns the conjunction of the pushed-down predicates
+// that may skip files of snap (nil if none): predicates on masked columns
+// are dropped, since file statistics hold raw values and the statement
+// sees masked ones (pruning by them would leak and give wrong answers).
+func pruningFilter(ti *catalog.TableInfo, snap *delta.Snapshot, preds []delta.Predicate) delta.Predicate {
+	masked := map[string]bool{}
 	for _, c := range ti.Columns {
 		if c.Mask != nil {
-			hasMask = true
+			masked[strings.ToLower(c.Name)] = true
 		}
 	}
-	if ti.RowFilter == nil && !hasMask {
-		return raw, nil
+	var keep []delta.Predicate
+	for _, p := range preds {
+		if col := predColumn(p); col != "" && !masked[strings.ToLower(col)] {
+			if _, err := snap.Scan(delta.ScanOptions{Filter: p}); err == nil {
+				keep = append(keep, p)
+			}
+		}
 	}
-	// Policy functions are resolved with the table owner's rights: readers
-	// need no EXECUTE on them (Unity Catalog semantics).
+	if len(keep) == 0 {
+		return nil
+	}
+	return &delta.And{Preds: keep}
+}
+
+// governed reports whether a table has a row filter or column masks.
+func governed(ti catalog.TableInfo) bool {
+	if ti.RowFilter != nil {
+		return true
+	}
+	for _, c := range ti.Columns {
+		if c.Mask != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// policy is a table's row filter and column masks as SQL over its raw
+// columns, qualified by __r.
+type policy struct {
+	cols   []string // per schema field: the mask call, or the raw column
+	masked []bool   // per schema field: whether it has a mask
+	filter string   // the row filter condition, "" without one
+}
+
+// policyOf builds the policy expressions of a governed table. Policy
+// functions are resolved with the table owner's rights: readers and
+// writers need no EXECUTE on them (Unity Catalog semantics).
+func (st *stmt) policyOf(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot) (*policy, error) {
 	octx, err := st.ownerCtx(sc.ctx, ti.Owner)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	sc = scope{ctx: octx, catalog: ti.CatalogName, schema: ti.SchemaName, depth: sc.depth + 1}
 	masks := map[string]*catalog.ColumnMask{}
@@ -271,34 +290,55 @@ func (st *stmt) govern(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot, ra
 		}
 	}
 	col := func(n string) string { return "__r." + quoteIdent(n) }
-	var outs []string
+	pol := &policy{}
 	for _, f := range snap.Schema().Fields {
 		m := masks[strings.ToLower(f.Name)]
+		pol.masked = append(pol.masked, m != nil)
 		if m == nil {
-			outs = append(outs, col(f.Name))
+			pol.cols = append(pol.cols, col(f.Name))
 			continue
 		}
 		fn, err := st.policyFunction(sc, m.FunctionName)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		args := []string{col(f.Name)}
 		for _, u := range m.UsingColumnNames {
 			args = append(args, col(u))
 		}
-		outs = append(outs, fmt.Sprintf("%s(%s) AS %s", fn, strings.Join(args, ", "), quoteIdent(f.Name)))
+		pol.cols = append(pol.cols, fmt.Sprintf("%s(%s)", fn, strings.Join(args, ", ")))
 	}
-	q := "(SELECT " + strings.Join(outs, ", ") + " FROM " + raw + " AS __r"
 	if ti.RowFilter != nil {
 		fn, err := st.policyFunction(sc, ti.RowFilter.FunctionName)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		var args []string
 		for _, c := range ti.RowFilter.InputColumnNames {
 			args = append(args, col(c))
 		}
-		q += fmt.Sprintf(" WHERE (%s(%s)) IS TRUE", fn, strings.Join(args, ", "))
+		pol.filter = fmt.Sprintf("(%s(%s)) IS TRUE", fn, strings.Join(args, ", "))
+	}
+	return pol, nil
+}
+
+// govern wraps a table's raw subquery with its row filter and column
+// masks.
+func (st *stmt) govern(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot, raw string) (string, error) {
+	if !governed(*ti) {
+		return raw, nil
+	}
+	pol, err := st.policyOf(sc, ti, snap)
+	if err != nil {
+		return "", err
+	}
+	var outs []string
+	for i, f := range snap.Schema().Fields {
+		outs = append(outs, pol.cols[i]+" AS "+quoteIdent(f.Name))
+	}
+	q := "(SELECT " + strings.Join(outs, ", ") + " FROM " + raw + " AS __r"
+	if pol.filter != "" {
+		q += " WHERE " + pol.filter
 	}
 	return q + ")", nil
 }

@@ -57,19 +57,6 @@ func (st *stmt) openTarget(ctx context.Context, parts []string, read bool) (*tar
 	return &target{full: full, info: ti, t: t, dir: dir, snap: snap}, nil
 }
 
-// governed reports whether a table has a row filter or column masks.
-func governed(ti catalog.TableInfo) bool {
-	if ti.RowFilter != nil {
-		return true
-	}
-	for _, c := range ti.Columns {
-		if c.Mask != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // partitionExpr renders a partition value as Delta serializes it.
 func partitionExpr(expr string, t delta.DataType) string {
 	switch t {
@@ -534,7 +521,9 @@ func fieldList(s *delta.StructType) string {
 // runDML handles DELETE, UPDATE and MERGE by copy-on-write: the target's
 // candidate files are loaded into a DuckDB temp table with their file
 // names, DuckDB runs the statement on it, and the files it touched are
-// replaced by new files holding their remaining rows.
+// replaced by new files holding their remaining rows. On a table with a
+// row filter or column masks the statement acts on the table as the caller
+// sees it (see dmlWorkspace).
 func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	pre, err := preprocess(st.text)
 	if err != nil {
@@ -547,6 +536,9 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	p := &parser{st: st, toks: toks, i: 1}
 	verb := toks[0].upper()
 	st.kind = verb
+	if err := refuseInternalNames(toks, verb); err != nil {
+		return nil, err
+	}
 	switch verb {
 	case "DELETE":
 		if err := p.expect("FROM"); err != nil {
@@ -577,8 +569,24 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	schema := tg.snap.Schema()
+	// On a governed table the statement runs on the table as the user sees
+	// it (see dmlWorkspace); an assignment to a masked column also sets the
+	// column's flag, so that its new value, not the raw one, is written.
+	var pol *policy
+	setFlag := func([]string) string { return "" }
 	if governed(tg.info) {
-		return nil, errs.E(errs.PermissionDenied, "PERMISSION_DENIED", "%s on %s is not allowed: the table has a row filter or column mask", verb, tg.full)
+		if pol, err = st.policyOf(st.scope(ctx), &tg.info, tg.snap); err != nil {
+			return nil, err
+		}
+		setFlag = func(col []string) string {
+			for i, f := range schema.Fields {
+				if pol.masked[i] && strings.EqualFold(f.Name, col[len(col)-1]) {
+					return fmt.Sprintf(", __lbx_set_%d = true", i)
+				}
+			}
+			return ""
+		}
 	}
 	binding := alias
 	if binding == "" {
@@ -604,7 +612,8 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 		pr.lit("SELECT ")
 		first := true
 		for {
-			if _, err := p.name(); err != nil {
+			col, err := p.name()
+			if err != nil {
 				return nil, err
 			}
 			if err := p.expectPunct("="); err != nil {
@@ -614,6 +623,7 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 			if s == e {
 				return nil, syntaxErr(pre, s, "expected an expression after '='")
 			}
+			edits = append(edits, edit{e, e, setFlag(col)})
 			if !first {
 				pr.lit(", ")
 			}
@@ -656,7 +666,6 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 		}
 		os_, oe := p.skipBalanced(func(t token) bool { return t.upper() == "WHEN" })
 		var items []edit // spans of expressions to include in the probe
-		schema := tg.snap.Schema()
 		for p.accept("WHEN") {
 			notMatched := p.accept("NOT")
 			if err := p.expect("MATCHED"); err != nil {
@@ -679,14 +688,15 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 				if t := p.peek(); t.Text == "*" {
 					var sets []string
 					for _, f := range schema.Fields {
-						sets = append(sets, quoteIdent(f.Name)+" = "+quoteIdent(srcAlias)+"."+quoteIdent(f.Name))
+						sets = append(sets, quoteIdent(f.Name)+" = "+quoteIdent(srcAlias)+"."+quoteIdent(f.Name)+setFlag([]string{f.Name}))
 					}
 					edits = append(edits, edit{t.Pos, t.End, strings.Join(sets, ", ")})
 					p.next()
 					break
 				}
 				for {
-					if _, err := p.name(); err != nil {
+					col, err := p.name()
+					if err != nil {
 						return nil, err
 					}
 					if err := p.expectPunct("="); err != nil {
@@ -694,6 +704,7 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 					}
 					s, e := p.skipBalanced(func(t token) bool { return t.Text == "," || t.upper() == "WHEN" })
 					items = append(items, edit{Pos: s, End: e})
+					edits = append(edits, edit{e, e, setFlag(col)})
 					if p.peek().Text == "," {
 						p.next()
 						continue
@@ -783,16 +794,8 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 
 	// Candidate files.
 	var filter delta.Predicate
-	if !readWhole && len(preds) > 0 {
-		var ok []delta.Predicate
-		for _, p := range preds {
-			if _, err := tg.snap.Scan(delta.ScanOptions{Filter: p}); err == nil {
-				ok = append(ok, p)
-			}
-		}
-		if len(ok) > 0 {
-			filter = &delta.And{Preds: ok}
-		}
+	if !readWhole {
+		filter = pruningFilter(&tg.info, tg.snap, preds)
 	}
 	scan, err := tg.snap.Scan(delta.ScanOptions{Filter: filter})
 	if err != nil {
@@ -811,8 +814,11 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 		return nil, err
 	}
 	defer in.close()
-	if err := in.exec(ctx, "CREATE TEMP TABLE __lbx_tgt AS "+raw); err != nil {
-		return nil, err
+	load, rewrite := dmlWorkspace(schema, pol, raw)
+	for _, q := range load {
+		if err := in.exec(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	res, err := in.query(ctx, dml, 0)
 	if err != nil {
@@ -840,15 +846,10 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 			list = append(list, quoteString(f))
 		}
 	}
-	var schemaCols []string
-	for _, f := range tg.snap.Schema().Fields {
-		schemaCols = append(schemaCols, quoteIdent(f.Name))
-	}
 	if err := in.exec(ctx, "CREATE TEMP TABLE __lbx_touched AS SELECT unnest(["+strings.Join(append(list, "NULL"), ",")+"]::VARCHAR[]) AS f"); err != nil {
 		return nil, err
 	}
-	src := "SELECT " + strings.Join(schemaCols, ", ") + " FROM __lbx_tgt WHERE __lbx_file IS NULL OR __lbx_file IN (SELECT f FROM __lbx_touched)"
-	adds, _, err := st.writeFiles(ctx, in, tg, src)
+	adds, _, err := st.writeFiles(ctx, in, tg, rewrite)
 	if err != nil {
 		return nil, err
 	}
@@ -871,6 +872,69 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 		return nil, err
 	}
 	return affected(n), nil
+}
+
+// dmlWorkspace returns the statements that load a DML statement's
+// candidate rows (raw, a subquery with __lbx_file) into __lbx_tgt, the
+// table the statement runs on, and the query of the rows that replace the
+// files listed in __lbx_touched (rows the statement inserted have no
+// __lbx_file).
+//
+// On a governed table (pol not nil) __lbx_tgt is the table as the user
+// sees it: only the rows the row filter admits, masked columns holding
+// their masked values, and, besides __lbx_file, __lbx_row (the row's key
+// in __lbx_raw) and per masked column i a flag __lbx_set_<i> that the
+// statement sets when it assigns the column. The raw rows stay in
+// __lbx_raw, out of the statement's reach (its expressions never see an
+// invisible row or a raw masked value): invisible rows of touched files
+// are written back unchanged from there, and so is the raw value of each
+// masked column a statement did not assign.
+func dmlWorkspace(schema *delta.StructType, pol *policy, raw string) ([]string, string) {
+	const touched = "__lbx_file IN (SELECT f FROM __lbx_touched)"
+	var cols []string
+	for _, f := range schema.Fields {
+		cols = append(cols, quoteIdent(f.Name))
+	}
+	if pol == nil {
+		return []string{"CREATE TEMP TABLE __lbx_tgt AS " + raw},
+			"SELECT " + strings.Join(cols, ", ") + " FROM __lbx_tgt WHERE __lbx_file IS NULL OR " + touched
+	}
+	vis := "true"
+	if pol.filter != "" {
+		vis = pol.filter
+	}
+	var seen, flags, back, kept []string
+	for i, c := range cols {
+		seen = append(seen, pol.cols[i]+" AS "+c)
+		kept = append(kept, "__r."+c)
+		if !pol.masked[i] {
+			back = append(back, "__t."+c)
+			continue
+		}
+		flags = append(flags, fmt.Sprintf("false AS __lbx_set_%d", i))
+		back = append(back, fmt.Sprintf("CASE WHEN __t.__lbx_file IS NULL OR __t.__lbx_set_%d THEN __t.%s ELSE __r.%s END", i, c, c))
+	}
+	load := []string{
+		"CREATE TEMP TABLE __lbx_raw AS SELECT __r.*, " + vis + " AS __lbx_vis FROM " + raw + " AS __r",
+		"CREATE TEMP TABLE __lbx_tgt AS SELECT " + strings.Join(append(seen, append([]string{"__r.__lbx_file", "__r.rowid AS __lbx_row"}, flags...)...), ", ") +
+			" FROM __lbx_raw AS __r WHERE __r.__lbx_vis",
+	}
+	rewrite := "SELECT " + strings.Join(back, ", ") + " FROM __lbx_tgt AS __t LEFT JOIN __lbx_raw AS __r ON __r.rowid = __t.__lbx_row" +
+		" WHERE __t.__lbx_file IS NULL OR __t." + touched +
+		" UNION ALL SELECT " + strings.Join(kept, ", ") + " FROM __lbx_raw AS __r WHERE NOT __r.__lbx_vis AND __r." + touched
+	return load, rewrite
+}
+
+// refuseInternalNames rejects identifiers beginning with __lbx, quoted or
+// not: they name the columns and tables Lakebox adds to run a statement,
+// which the statement itself must not reach.
+func refuseInternalNames(toks []token, verb string) error {
+	for _, t := range toks {
+		if strings.HasPrefix(strings.ToLower(t.ident()), "__lbx") {
+			return errs.E(errs.Invalid, "INVALID_IDENTIFIER", "%s may not refer to %s: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns", verb, t.Text)
+		}
+	}
+	return nil
 }
 
 // statementEdits computes, for the DML statement text, the edits binding

@@ -1,5 +1,8 @@
 # Privileges, row filters, column masks, views with owner's rights, and
-# attempted bypasses of each.
+# attempted bypasses of each. DELETE, UPDATE and MERGE act on the table as
+# the writer sees it: rows the row filter hides are neither changed nor
+# evaluated, masked columns read masked (file pruning included), and what
+# a statement does not assign is written back raw; the owner checks each.
 
 statement ok
 CREATE TABLE emp (id INT, name STRING, dept STRING, ssn STRING)
@@ -224,15 +227,258 @@ PERMISSION_DENIED: bob has no privileges on table 'main.default.emp' (or lacks U
 statement ok
 GRANT MODIFY ON TABLE emp TO analysts
 
-statement error alice
-DELETE FROM emp WHERE id = 1
+query alice
+DELETE FROM emp WHERE id = 2
 ----
-PERMISSION_DENIED: DELETE on main.default.emp is not allowed: the table has a row filter or column mask
+num_affected_rows
+0
+
+query alice
+DELETE FROM emp WHERE ssn = '222-22-2222' OR ssn = '111-11-1111'
+----
+num_affected_rows
+0
+
+query alice
+DELETE FROM emp WHERE CASE WHEN dept = 'ops' THEN error('an ops row exists') ELSE false END
+----
+num_affected_rows
+0
+
+query alice
+UPDATE emp SET name = 'x' WHERE id = 2 OR ssn LIKE '1%'
+----
+num_affected_rows
+0
+
+query alice
+UPDATE emp SET name = upper(name) WHERE ssn = '***-**-1111'
+----
+num_affected_rows
+1
+
+query alice
+UPDATE emp SET name = ssn, dept = dept WHERE id = 3
+----
+num_affected_rows
+1
+
+query alice
+UPDATE emp SET dept = dept
+----
+num_affected_rows
+2
+
+query
+SELECT * FROM emp ORDER BY id
+----
+id	name	dept	ssn
+1	ANN	eng	111-11-1111
+2	bob	ops	222-22-2222
+3	***-**-3333	eng	333-33-3333
+
+query alice
+SELECT * FROM emp ORDER BY id
+----
+id	name	dept	ssn
+1	ANN	eng	***-**-1111
+3	***-**-3333	eng	***-**-3333
+
+query alice
+UPDATE emp SET ssn = '999-99-9999' WHERE name = 'ANN'
+----
+num_affected_rows
+1
+
+query
+SELECT id, name, ssn FROM emp ORDER BY id
+----
+id	name	ssn
+1	ANN	999-99-9999
+2	bob	222-22-2222
+3	***-**-3333	333-33-3333
+
+query alice
+SELECT id, name, ssn FROM emp ORDER BY id
+----
+id	name	ssn
+1	ANN	***-**-9999
+3	***-**-3333	***-**-3333
+
+statement ok
+CREATE TABLE emp_src (id INT, name STRING, dept STRING, ssn STRING)
+
+statement ok
+INSERT INTO emp_src VALUES (1, 'ann2', 'eng', '444-44-4444'), (2, 'bob2', 'eng', '555-55-5555')
+
+statement ok
+GRANT SELECT ON TABLE emp_src TO analysts
+
+query alice
+MERGE INTO emp t USING (SELECT 2 AS id) s ON t.id = s.id AND (t.dept <> 'ops' OR error('row 2 is in ops')) WHEN MATCHED THEN DELETE
+----
+num_affected_rows
+0
+
+query alice
+MERGE INTO emp t USING (SELECT '111-11-1111' AS k) s ON t.ssn = s.k WHEN MATCHED THEN UPDATE SET name = 'found'
+----
+num_affected_rows
+0
+
+query alice
+MERGE INTO emp t USING emp_src s ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *
+----
+num_affected_rows
+2
+
+query
+SELECT id, name, dept, ssn FROM emp ORDER BY id, name
+----
+id	name	dept	ssn
+1	ann2	eng	444-44-4444
+2	bob	ops	222-22-2222
+2	bob2	eng	555-55-5555
+3	***-**-3333	eng	333-33-3333
+
+query alice
+MERGE INTO emp t USING emp_src s ON t.id = s.id AND s.name = 'ann2' WHEN MATCHED THEN UPDATE SET name = t.ssn WHEN NOT MATCHED BY SOURCE THEN DELETE
+----
+num_affected_rows
+3
+
+query
+SELECT id, name, dept, ssn FROM emp ORDER BY id, name
+----
+id	name	dept	ssn
+1	***-**-4444	eng	444-44-4444
+2	bob	ops	222-22-2222
+
+query alice
+SELECT id, name, dept, ssn FROM emp ORDER BY id, name
+----
+id	name	dept	ssn
+1	***-**-4444	eng	***-**-4444
+
+query alice
+INSERT INTO emp VALUES (5, 'eve', 'ops', '666-66-6666')
+----
+num_affected_rows	num_inserted_rows
+1	1
+
+query alice
+SELECT count(*) AS n FROM emp
+----
+n
+1
+
+query
+SELECT count(*) AS n FROM emp WHERE dept = 'ops'
+----
+n
+2
 
 statement error alice
-UPDATE emp SET ssn = 'x'
+UPDATE emp SET id = 'not a number'
 ----
-PERMISSION_DENIED: UPDATE on main.default.emp is not allowed: the table has a row filter or column mask
+SQL_ERROR: Conversion Error: Could not convert string 'not a number' to INT32
+
+statement error alice
+DELETE FROM emp WHERE __lbx_vis
+----
+INVALID_IDENTIFIER: DELETE may not refer to __lbx_vis: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error alice
+UPDATE emp SET name = __lbx_raw_3
+----
+INVALID_IDENTIFIER: UPDATE may not refer to __lbx_raw_3: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error alice
+UPDATE emp SET name = "__LBX_FILE" WHERE id = 1
+----
+INVALID_IDENTIFIER: UPDATE may not refer to "__LBX_FILE": names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error alice
+UPDATE emp t SET name = 'x', __lbx_set_3 = true
+----
+INVALID_IDENTIFIER: UPDATE may not refer to __lbx_set_3: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error alice
+DELETE FROM emp WHERE id IN (SELECT __lbx_row FROM __lbx_raw)
+----
+INVALID_IDENTIFIER: DELETE may not refer to __lbx_row: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error alice
+MERGE INTO emp t USING emp_src s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = t.__lbx_file
+----
+INVALID_IDENTIFIER: MERGE may not refer to __lbx_file: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error
+DELETE FROM emp_src WHERE __lbx_file LIKE '%.parquet'
+----
+INVALID_IDENTIFIER: DELETE may not refer to __lbx_file: names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error
+UPDATE emp_src AS x SET name = x."__Lbx_File"
+----
+INVALID_IDENTIFIER: UPDATE may not refer to "__Lbx_File": names beginning with __lbx are reserved for Lakebox internals; refer to the table's own columns
+
+statement error alice
+SELECT __lbx_file FROM emp
+----
+UNRESOLVED_COLUMN: Binder Error: Referenced column "__lbx_file" not found in FROM clause! Candidate bindings: "dept"
+
+query
+SELECT id, name, dept, ssn FROM emp ORDER BY id, name
+----
+id	name	dept	ssn
+1	***-**-4444	eng	444-44-4444
+2	bob	ops	222-22-2222
+5	eve	ops	666-66-6666
+
+statement ok
+CREATE TABLE pay (id INT, dept STRING, salary INT)
+
+statement ok
+INSERT INTO pay VALUES (1, 'eng', 100), (2, 'ops', 200)
+
+statement ok
+CREATE FUNCTION mask_pay(s INT, d STRING) RETURNS INT RETURN CASE WHEN is_account_group_member('admins') OR d = 'eng' THEN s END
+
+statement ok
+ALTER TABLE pay ALTER COLUMN salary SET MASK mask_pay USING COLUMNS (dept)
+
+statement ok
+GRANT SELECT ON TABLE pay TO analysts
+
+statement ok
+GRANT MODIFY ON TABLE pay TO analysts
+
+query alice
+UPDATE pay SET id = id * 10 WHERE salary IS NULL
+----
+num_affected_rows
+1
+
+query alice
+UPDATE pay SET dept = 'ops' WHERE id = 1
+----
+num_affected_rows
+1
+
+query
+SELECT * FROM pay ORDER BY id
+----
+id	dept	salary
+1	ops	100
+20	ops	200
+
+query alice
+SELECT * FROM pay ORDER BY id
+----
+id	dept	salary
+1	ops	NULL
+20	ops	NULL
 
 statement error alice
 GRANT SELECT ON TABLE emp TO bob
