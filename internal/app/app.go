@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg config.Server, log *slog.Logger) (_ *App, err
 	if err := a.ensureDefaultNamespace(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.openQuery(); err != nil {
+	if err := a.openQuery(ctx); err != nil {
 		return nil, err
 	}
 	a.openMLflow()

@@ -16,6 +16,7 @@ import (
 	"github.com/lakebox/lakebox/internal/httpapi"
 	"github.com/lakebox/lakebox/internal/lineage"
 	"github.com/lakebox/lakebox/internal/query"
+	"github.com/lakebox/lakebox/internal/sqldb"
 )
 
 // QueryParts are the SQL engine and the registry of submitted statements.
@@ -28,8 +29,10 @@ type QueryParts struct {
 // --sql-timeout, --sql-max-concurrent; DuckDB spills under
 // <data-dir>/tmp/duckdb and caches data files of tables on S3 under
 // <data-dir>/cache/sql, at most 10 GiB not in use), records its lineage and an audit event per
-// statement, and mounts the SQL Statement Execution API.
-func (a *App) openQuery() error {
+// statement, and mounts the SQL Statement Execution API with statements,
+// results and the link-signing key in the metastore, so that every replica
+// answers for every statement.
+func (a *App) openQuery(ctx context.Context) error {
 	wh := warehouseURL(a.Config)
 	storage := &catalogStorage{cfg: a.Config, warehouse: a.Warehouse, whURL: wh}
 	o := query.Options{
@@ -51,9 +54,14 @@ func (a *App) openQuery() error {
 	}
 	a.Query.Engine = eng
 	a.closers = append(a.closers, eng.Close)
-	a.Query.Statements = query.NewStatements(eng, query.StatementsOptions{Logger: o.Logger})
+	key, err := sqldb.ServerKey(ctx, a.DB, "sql-result-links")
+	if err != nil {
+		return err
+	}
+	a.Query.Statements = query.NewStatements(eng, query.StatementsOptions{Logger: o.Logger,
+		Store: sqldb.NewStatementStore(a.DB), Encode: httpapi.EncodeChunk})
 	a.closers = append(a.closers, a.Query.Statements.Close)
-	a.Handler.MountSQL(a.Query.Statements, httpapi.SQLOptions{})
+	a.Handler.MountSQL(a.Query.Statements, httpapi.SQLOptions{LinkKey: key})
 	return nil
 }
 

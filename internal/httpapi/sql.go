@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -289,25 +288,12 @@ func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
 		if err := a.st.Cancel(ctx, id); err != nil {
 			return err
 		}
-		if info, err = a.waitDone(ctx, id); err != nil {
+		// Wait (up to 30 seconds) for the canceled statement to stop.
+		if info, err = a.st.Wait(ctx, id, 30*time.Second); err != nil {
 			return err
 		}
 	}
 	return a.respond(r, w, info)
-}
-
-// waitDone waits (up to 30 seconds) for a canceled statement to stop.
-func (a *sqlAPI) waitDone(ctx context.Context, id string) (query.StatementInfo, error) {
-	done, err := a.st.Done(ctx, id)
-	if err != nil {
-		return query.StatementInfo{}, err
-	}
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-	case <-ctx.Done():
-	}
-	return a.st.Get(ctx, id)
 }
 
 func finished(s query.StatementState) bool {
@@ -327,20 +313,34 @@ func (a *sqlAPI) chunk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return sqlInvalid("chunk_index %q is not a non-negative integer", r.PathValue("chunk_index"))
 	}
-	info, c, rows, err := a.st.Chunk(r.Context(), r.PathValue("statement_id"), n)
+	info, c, data, err := a.st.Chunk(r.Context(), r.PathValue("statement_id"), n)
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, a.result(r, info, c, rows))
+	res, err := a.result(r, info, c, data)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, res)
 }
 
-// result renders a chunk as the statement's disposition asks: its rows
-// inline, or a link to them.
-func (a *sqlAPI) result(r *http.Request, info query.StatementInfo, c query.Chunk, rows [][]any) *ResultData {
-	if info.Disposition != "EXTERNAL_LINKS" {
-		return resultData(info, c, rows)
-	}
+// result renders a chunk (data as EncodeChunk encoded it) as the
+// statement's disposition asks: its rows inline, or a link to them.
+func (a *sqlAPI) result(r *http.Request, info query.StatementInfo, c query.Chunk, data []byte) (*ResultData, error) {
 	d := &ResultData{ChunkIndex: c.Index, RowOffset: int64(c.RowOffset), RowCount: int64(c.RowCount)}
+	if next := c.Index + 1; next < len(info.Chunks) {
+		d.NextChunkIndex = &next
+		d.NextChunkInternalLink = fmt.Sprintf("%s/%s/result/chunks/%d", SQLPrefix, info.ID, next)
+	}
+	if info.Disposition != "EXTERNAL_LINKS" {
+		if err := json.Unmarshal(data, &d.DataArray); err != nil {
+			return nil, fmt.Errorf("decode chunk %d of statement %s: %w", c.Index, info.ID, err)
+		}
+		if d.DataArray == nil {
+			d.DataArray = [][]*string{}
+		}
+		return d, nil
+	}
 	exp := a.now().Add(a.ttl).Truncate(time.Second)
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
@@ -350,13 +350,9 @@ func (a *sqlAPI) result(r *http.Request, info query.StatementInfo, c query.Chunk
 		ExternalLink: fmt.Sprintf("%s://%s%s/%s/result/chunks/%d/data?expires=%d&sig=%s", scheme, r.Host, SQLPrefix,
 			url.PathEscape(info.ID), c.Index, exp.Unix(), a.sign(info.ID, c.Index, exp.Unix())),
 		Expiration: exp.UTC().Format(time.RFC3339)}
-	if next := c.Index + 1; next < len(info.Chunks) {
-		d.NextChunkIndex, l.NextChunkIndex = &next, &next
-		d.NextChunkInternalLink = fmt.Sprintf("%s/%s/result/chunks/%d", SQLPrefix, info.ID, next)
-		l.NextChunkInternalLink = d.NextChunkInternalLink
-	}
+	l.NextChunkIndex, l.NextChunkInternalLink = d.NextChunkIndex, d.NextChunkInternalLink
 	d.ExternalLinks = []ExternalLink{l}
-	return d
+	return d, nil
 }
 
 // sign is the hex HMAC-SHA256 of an external link: statement id, chunk
@@ -387,22 +383,46 @@ func (a *sqlAPI) linkData(w http.ResponseWriter, r *http.Request) error {
 		return errs.E(errs.PermissionDenied, "PERMISSION_DENIED",
 			"the external link expired at %s; fetch a fresh one with GET %s/%s/result/chunks/%d", time.Unix(exp, 0).UTC().Format(time.RFC3339), SQLPrefix, id, n)
 	}
-	info, _, rows, err := a.st.LinkedChunk(r.Context(), id, n)
+	info, _, data, err := a.st.LinkedChunk(r.Context(), id, n)
 	if err != nil {
 		return err
 	}
+	ct := "application/json"
+	if info.Format == "ARROW_STREAM" {
+		ct = ArrowStreamType
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(data)
+	return err
+}
+
+// EncodeChunk encodes one chunk of a statement's result as its external
+// link serves it: an Arrow IPC stream for the ARROW_STREAM format, else
+// the JSON array of rows of the JSON_ARRAY format (every value a string or
+// null; the INLINE disposition embeds the same array). It is the
+// statement registry's encoder (query.StatementsOptions.Encode).
+func EncodeChunk(info query.StatementInfo, rows [][]any) ([]byte, error) {
 	if info.Format == "ARROW_STREAM" {
 		var buf bytes.Buffer
 		if err := writeArrowStream(&buf, info.Columns, rows); err != nil {
-			return fmt.Errorf("encode chunk %d of statement %s: %w", n, id, err)
+			return nil, err
 		}
-		w.Header().Set("Content-Type", ArrowStreamType)
-		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-		w.WriteHeader(http.StatusOK)
-		_, err := w.Write(buf.Bytes())
-		return err
+		return buf.Bytes(), nil
 	}
-	return WriteJSON(w, http.StatusOK, resultData(info, query.Chunk{}, rows).DataArray)
+	out := make([][]*string, len(rows))
+	for j, row := range rows {
+		out[j] = make([]*string, len(row))
+		for i, v := range row {
+			typ := ""
+			if i < len(info.Columns) {
+				typ = info.Columns[i].Type
+			}
+			out[j][i] = sqlString(v, typ)
+		}
+	}
+	return json.Marshal(out)
 }
 
 func (a *sqlAPI) cancel(w http.ResponseWriter, r *http.Request) error {
@@ -421,11 +441,13 @@ func (a *sqlAPI) respond(r *http.Request, w http.ResponseWriter, info query.Stat
 		resp.Status.Error = statementError(info.Err, info.ID)
 	case query.StateSucceeded:
 		resp.Manifest = manifest(info)
-		_, c, rows, err := a.st.Chunk(ctx, info.ID, 0)
+		_, c, data, err := a.st.Chunk(ctx, info.ID, 0)
 		if err != nil {
 			return err
 		}
-		resp.Result = a.result(r, info, c, rows)
+		if resp.Result, err = a.result(r, info, c, data); err != nil {
+			return err
+		}
 	}
 	return WriteJSON(w, http.StatusOK, resp)
 }
@@ -491,26 +513,6 @@ func manifest(info query.StatementInfo) *ResultManifest {
 		m.TotalByteCount += c.ByteCount
 	}
 	return m
-}
-
-func resultData(info query.StatementInfo, c query.Chunk, rows [][]any) *ResultData {
-	d := &ResultData{ChunkIndex: c.Index, RowOffset: int64(c.RowOffset), RowCount: int64(c.RowCount), DataArray: make([][]*string, 0, len(rows))}
-	for _, row := range rows {
-		out := make([]*string, len(row))
-		for i, v := range row {
-			typ := ""
-			if i < len(info.Columns) {
-				typ = info.Columns[i].Type
-			}
-			out[i] = sqlString(v, typ)
-		}
-		d.DataArray = append(d.DataArray, out)
-	}
-	if next := c.Index + 1; next < len(info.Chunks) {
-		d.NextChunkIndex = &next
-		d.NextChunkInternalLink = fmt.Sprintf("%s/%s/result/chunks/%d", SQLPrefix, info.ID, next)
-	}
-	return d
 }
 
 // sqlString renders a value as the JSON_ARRAY format does: every value a

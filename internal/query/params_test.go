@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakebox/lakebox/internal/errs"
+	"github.com/lakebox/lakebox/internal/query/stmtstore"
 )
 
 func TestBindParameters(t *testing.T) {
@@ -100,7 +101,7 @@ func TestStatements(t *testing.T) {
 	require.Equal(t, Chunk{Index: 8, RowOffset: 24, RowCount: 1, ByteCount: info.Chunks[8].ByteCount}, info.Chunks[8])
 	_, _, got, err := s.Chunk(ctx, id, 8)
 	require.NoError(t, err)
-	require.Equal(t, int64(24), got[0][0])
+	require.JSONEq(t, `[[24, "`+strings.Repeat("x", 100)+`"]]`, string(got), "the default encoding: rows as JSON")
 
 	t.Run("ErrOtherOwner", func(t *testing.T) {
 		_, err := s.Get(env.ctx("bob"), id)
@@ -116,7 +117,7 @@ func TestStatements(t *testing.T) {
 		require.Equal(t, "ARROW_STREAM", info.Format)
 		require.Equal(t, "EXTERNAL_LINKS", info.Disposition)
 		require.Equal(t, 24, c.RowOffset)
-		require.Equal(t, int64(24), got[0][0])
+		require.JSONEq(t, `[[24, "`+strings.Repeat("x", 100)+`"]]`, string(got))
 		_, _, _, err = s.LinkedChunk(context.Background(), s2, 9)
 		require.True(t, errs.Is(err, errs.NotFound))
 		_, _, _, err = s.LinkedChunk(context.Background(), "nope", 0)
@@ -132,6 +133,40 @@ func TestStatements(t *testing.T) {
 		now = now.Add(time.Minute)
 		_, err = s.Get(ctx, id)
 		require.True(t, errs.Is(err, errs.NotFound))
+	})
+	t.Run("SharedStore", func(t *testing.T) {
+		// Two replicas on one store: B waits for, and cancels, a statement
+		// A runs; A picks the cancellation up at its heartbeat.
+		store := stmtstore.NewMemory()
+		a := NewStatements(fakeExec{block: true}, StatementsOptions{Store: store, Heartbeat: 10 * time.Millisecond})
+		defer a.Close()
+		b := NewStatements(fakeExec{}, StatementsOptions{Store: store})
+		defer b.Close()
+		id, err := a.Submit(ctx, Session{}, "SELECT 1", nil, ResultOptions{})
+		require.NoError(t, err)
+		info, err := b.Wait(ctx, id, 50*time.Millisecond)
+		require.NoError(t, err)
+		require.Equal(t, StateRunning, info.State, "a heartbeat marks it RUNNING in the store")
+		_, err = b.Get(env.ctx("bob"), id)
+		require.True(t, errs.Is(err, errs.NotFound))
+		require.NoError(t, b.Cancel(ctx, id))
+		info, err = b.Wait(ctx, id, 10*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, StateCanceled, info.State)
+	})
+	t.Run("StaleReplica", func(t *testing.T) {
+		// A statement whose replica stopped heartbeating is FAILED.
+		store := stmtstore.NewMemory()
+		who := env.ids["alice"].Principal.ID
+		old := time.Now().Add(-time.Minute).UnixMilli()
+		require.NoError(t, store.Create(ctx, stmtstore.Record{ID: "gone", Owner: who, State: "RUNNING", CreatedMs: old, HeartbeatMs: old, Meta: []byte("{}")}))
+		b := NewStatements(fakeExec{}, StatementsOptions{Store: store})
+		defer b.Close()
+		info, err := b.Get(ctx, "gone")
+		require.NoError(t, err)
+		require.Equal(t, StateFailed, info.State)
+		require.Equal(t, "TEMPORARILY_UNAVAILABLE", errs.ReasonOf(info.Err))
+		require.Contains(t, errs.Message(info.Err), "stopped before it finished")
 	})
 	t.Run("Cancel", func(t *testing.T) {
 		b := NewStatements(fakeExec{block: true}, StatementsOptions{})

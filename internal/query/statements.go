@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/lakebox/lakebox/internal/auth"
 	"github.com/lakebox/lakebox/internal/errs"
+	"github.com/lakebox/lakebox/internal/query/stmtstore"
 )
 
 // StatementState is the lifecycle state of a submitted statement.
@@ -34,50 +36,60 @@ type Executor interface {
 
 // StatementsOptions configure Statements. Zero values take the defaults.
 type StatementsOptions struct {
+	// Store keeps statements and results where every replica sees them
+	// (default: this process's memory, for one replica).
+	Store stmtstore.Store
+	// Encode turns one chunk of a statement's result into the bytes kept
+	// and served for it (default: the rows as JSON). The SQL API encodes
+	// chunks in the format the statement asked for.
+	Encode func(info StatementInfo, rows [][]any) ([]byte, error)
 	// ChunkRows and ChunkBytes bound one result chunk (default 10,000 rows
 	// and 16 MiB, estimated from the values).
 	ChunkRows  int
 	ChunkBytes int
 	// TTL is how long a finished statement's result is kept (default 1
 	// hour); then the statement is CLOSED, and after another TTL forgotten.
-	TTL    time.Duration
-	Now    func() time.Time
-	NewID  func() string
-	Logger *slog.Logger
+	TTL time.Duration
+	// Heartbeat is how often this replica tells the store that its
+	// statements still run and picks up cancellations requested through
+	// other replicas (default 1s). A running statement whose replica has
+	// not been heard of for StaleAfter (default 30s) is reported FAILED.
+	Heartbeat, StaleAfter time.Duration
+	Now                   func() time.Time
+	NewID                 func() string
+	Logger                *slog.Logger
 }
 
 // Statements runs statements asynchronously and keeps their results in
 // chunks until they expire: the registry behind the SQL Statement
-// Execution API. A statement belongs to the principal who submitted it;
-// to anyone else it does not exist. It is safe for concurrent use.
+// Execution API. Statements and results live in the Store, so any replica
+// sharing it answers for any statement; the replica that runs a statement
+// also holds its cancel function. A statement belongs to the principal who
+// submitted it; to anyone else it does not exist. It is safe for
+// concurrent use.
 type Statements struct {
-	exec Executor
-	o    StatementsOptions
-	log  *slog.Logger
+	exec  Executor
+	store stmtstore.Store
+	o     StatementsOptions
+	log   *slog.Logger
 
-	mu     sync.Mutex
-	m      map[string]*statement
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	running map[string]*statement // the statements this replica runs
+	closed  bool
+	wg      sync.WaitGroup
+	stop    chan struct{}
+	swept   time.Time
 }
 
-// statement is one submitted statement; fields after done are guarded by
-// Statements.mu.
+// statement is one statement this replica runs; fields after done are
+// guarded by Statements.mu.
 type statement struct {
 	id, owner string
 	cancel    context.CancelFunc
 	done      chan struct{}
 
-	state     StatementState
-	err       error
-	canceled  bool
-	cols      []Column
-	rows      [][]any
-	chunks    []Chunk
-	total     int
-	truncated bool
-	finished  time.Time
-	result    ResultOptions
+	info     StatementInfo // the state while running; final once done is closed
+	canceled bool
 }
 
 // ResultOptions say how a statement's result is kept and delivered.
@@ -92,10 +104,10 @@ type ResultOptions struct {
 
 // Chunk locates one chunk of a result.
 type Chunk struct {
-	Index     int
-	RowOffset int
-	RowCount  int
-	ByteCount int64
+	Index     int   `json:"index"`
+	RowOffset int   `json:"row_offset"`
+	RowCount  int   `json:"row_count"`
+	ByteCount int64 `json:"byte_count"`
 }
 
 // StatementInfo is a snapshot of a statement: its state, and for a
@@ -112,8 +124,52 @@ type StatementInfo struct {
 	Disposition, Format string
 }
 
+// meta is the stored description of a statement (stmtstore.Record.Meta).
+type meta struct {
+	Columns     []Column `json:"columns,omitempty"`
+	Chunks      []Chunk  `json:"chunks,omitempty"`
+	TotalRows   int      `json:"total_rows,omitempty"`
+	Truncated   bool     `json:"truncated,omitempty"`
+	Disposition string   `json:"disposition,omitempty"`
+	Format      string   `json:"format,omitempty"`
+	// The error of a FAILED statement: kind name, reason and message
+	// (empty for internal errors, whose detail is only logged).
+	ErrKind   string `json:"err_kind,omitempty"`
+	ErrReason string `json:"err_reason,omitempty"`
+	ErrMsg    string `json:"err_msg,omitempty"`
+}
+
+func encodeMeta(info StatementInfo) []byte {
+	m := meta{Columns: info.Columns, Chunks: info.Chunks, TotalRows: info.TotalRows, Truncated: info.Truncated,
+		Disposition: info.Disposition, Format: info.Format}
+	if info.Err != nil {
+		m.ErrKind, m.ErrReason = errs.KindOf(info.Err).String(), errs.ReasonOf(info.Err)
+		if errs.KindOf(info.Err) != errs.Internal {
+			m.ErrMsg = errs.Message(info.Err)
+		}
+	}
+	b, _ := json.Marshal(m) // plain data: cannot fail
+	return b
+}
+
+// kindNamed is the errs.Kind whose name is s (Internal when none is).
+func kindNamed(s string) errs.Kind {
+	for k := errs.Internal; k <= errs.Canceled; k++ {
+		if k.String() == s {
+			return k
+		}
+	}
+	return errs.Internal
+}
+
 // NewStatements returns a registry that runs statements with exec.
 func NewStatements(exec Executor, o StatementsOptions) *Statements {
+	if o.Store == nil {
+		o.Store = stmtstore.NewMemory()
+	}
+	if o.Encode == nil {
+		o.Encode = func(_ StatementInfo, rows [][]any) ([]byte, error) { return json.Marshal(rows) }
+	}
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = 10_000
 	}
@@ -122,6 +178,12 @@ func NewStatements(exec Executor, o StatementsOptions) *Statements {
 	}
 	if o.TTL <= 0 {
 		o.TTL = time.Hour
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = time.Second
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = 30 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -133,7 +195,10 @@ func NewStatements(exec Executor, o StatementsOptions) *Statements {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Statements{exec: exec, o: o, log: log, m: map[string]*statement{}}
+	s := &Statements{exec: exec, store: o.Store, o: o, log: log, running: map[string]*statement{}, stop: make(chan struct{})}
+	s.wg.Add(1)
+	go s.loop()
+	return s
 }
 
 func owner(ctx context.Context) (string, error) {
@@ -152,7 +217,7 @@ func owner(ctx context.Context) (string, error) {
 // o.RowLimit > 0 keeps only the first o.RowLimit rows (the result is
 // then truncated). It returns the statement id. Errors: errs.Unauthenticated;
 // errs.Invalid for parameters that do not bind (see BindParameters);
-// errs.Unavailable once the registry is closed.
+// errs.Unavailable once the registry is closed; the store's errors.
 func (s *Statements) Submit(ctx context.Context, sess Session, text string, params []Parameter, o ResultOptions) (string, error) {
 	who, err := owner(ctx)
 	if err != nil {
@@ -162,24 +227,31 @@ func (s *Statements) Submit(ctx context.Context, sess Session, text string, para
 		return "", err
 	}
 	id := s.o.NewID()
+	info := StatementInfo{ID: id, State: StatePending, Disposition: o.Disposition, Format: o.Format}
+	now := s.o.Now().UnixMilli()
+	if err := s.store.Create(ctx, stmtstore.Record{ID: id, Owner: who, State: string(StatePending), CreatedMs: now, HeartbeatMs: now,
+		Meta: encodeMeta(info)}); err != nil {
+		return "", err
+	}
 	rctx, cancel := context.WithCancel(WithStatementID(context.WithoutCancel(ctx), id))
-	st := &statement{id: id, owner: who, cancel: cancel, done: make(chan struct{}), state: StatePending, result: o}
+	st := &statement{id: id, owner: who, cancel: cancel, done: make(chan struct{}), info: info}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		cancel()
-		return "", errs.E(errs.Unavailable, "TEMPORARILY_UNAVAILABLE", "the server is shutting down")
+		err := errs.E(errs.Unavailable, "TEMPORARILY_UNAVAILABLE", "the server is shutting down")
+		s.finish(st, nil, err, 0)
+		return "", err
 	}
-	s.sweep()
-	s.m[id] = st
+	s.running[id] = st
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
 		s.mu.Lock()
-		if st.state == StatePending {
-			st.state = StateRunning
+		if st.info.State == StatePending {
+			st.info.State = StateRunning
 		}
 		s.mu.Unlock()
 		res, err := s.exec.Exec(rctx, &sess, text)
@@ -188,27 +260,55 @@ func (s *Statements) Submit(ctx context.Context, sess Session, text string, para
 	return id, nil
 }
 
+// finish records a statement's outcome and result in the store, then
+// wakes its waiters.
 func (s *Statements) finish(st *statement, res *Result, err error, rowLimit int) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer close(st.done)
-	st.finished = s.o.Now()
+	info, canceled := st.info, st.canceled
+	s.mu.Unlock()
+	var chunks [][]byte
 	switch {
-	case st.canceled:
-		st.state = StateCanceled
+	case canceled:
+		info.State = StateCanceled
 	case err != nil:
-		st.state, st.err = StateFailed, err
+		info.State, info.Err = StateFailed, err
 		if errs.KindOf(err) == errs.Internal {
 			s.log.Error("statement failed", "statement_id", st.id, "err", err.Error())
 		}
 	default:
-		st.state, st.cols, st.rows = StateSucceeded, res.Columns, res.Rows
-		if rowLimit > 0 && len(st.rows) > rowLimit {
-			st.rows, st.truncated = st.rows[:rowLimit:rowLimit], true
+		rows := res.Rows
+		if rowLimit > 0 && len(rows) > rowLimit {
+			rows, info.Truncated = rows[:rowLimit:rowLimit], true
 		}
-		st.total = len(st.rows)
-		st.chunks = chunkRows(st.rows, s.o.ChunkRows, s.o.ChunkBytes)
+		info.State, info.Columns, info.TotalRows = StateSucceeded, res.Columns, len(rows)
+		info.Chunks = chunkRows(rows, s.o.ChunkRows, s.o.ChunkBytes)
+		for _, c := range info.Chunks {
+			b, eerr := s.o.Encode(info, rows[c.RowOffset:c.RowOffset+c.RowCount])
+			if eerr != nil {
+				s.log.Error("encode statement result", "statement_id", st.id, "err", eerr.Error())
+				info = StatementInfo{ID: info.ID, State: StateFailed, Disposition: info.Disposition, Format: info.Format,
+					Err: errs.Wrap(errs.Internal, "INTERNAL_ERROR", eerr, "encode the result")}
+				chunks = nil
+				break
+			}
+			chunks = append(chunks, b)
+		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if serr := s.store.Finish(ctx, stmtstore.Record{ID: st.id, State: string(info.State), FinishedMs: s.o.Now().UnixMilli(),
+		Meta: encodeMeta(info)}, chunks); serr != nil {
+		// The result cannot be kept: say so here; other replicas report
+		// the statement FAILED once its heartbeat goes stale.
+		s.log.Error("store statement result", "statement_id", st.id, "err", serr.Error())
+		info = StatementInfo{ID: info.ID, State: StateFailed, Disposition: info.Disposition, Format: info.Format,
+			Err: errs.Wrap(errs.Unavailable, "TEMPORARILY_UNAVAILABLE", serr, "the statement's result could not be stored; run it again")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st.info = info
+	delete(s.running, st.id)
+	close(st.done)
 }
 
 // chunkRows splits rows into chunks of at most maxRows rows and about
@@ -262,163 +362,254 @@ func valueSize(v any) int {
 	return 24
 }
 
-// sweep closes statements whose result outlived the TTL and forgets those
-// closed for another TTL. Callers hold s.mu.
-func (s *Statements) sweep() {
-	now := s.o.Now()
-	for id, st := range s.m {
-		if st.finished.IsZero() {
-			continue
+// loop heartbeats this replica's running statements, cancels those
+// canceled through other replicas and expires old results, until Close.
+func (s *Statements) loop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.o.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
 		}
-		switch age := now.Sub(st.finished); {
-		case age >= 2*s.o.TTL:
-			delete(s.m, id)
-		case age >= s.o.TTL && st.state != StateClosed:
-			st.state, st.err, st.cols, st.rows, st.chunks = StateClosed, nil, nil, nil, nil
+		s.tick(context.Background())
+	}
+}
+
+func (s *Statements) tick(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.o.StaleAfter/2)
+	defer cancel()
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.running))
+	for id := range s.running {
+		ids = append(ids, id)
+	}
+	sweep := s.o.Now().Sub(s.swept) >= min(s.o.TTL/4, time.Minute)
+	if sweep {
+		s.swept = s.o.Now()
+	}
+	s.mu.Unlock()
+	if len(ids) > 0 {
+		cancelIDs, err := s.store.Heartbeat(ctx, ids, s.o.Now().UnixMilli())
+		if err != nil {
+			s.log.Warn("statement heartbeat", "err", err.Error())
+		}
+		s.mu.Lock()
+		for _, id := range cancelIDs {
+			if st := s.running[id]; st != nil {
+				st.canceled = true
+				st.cancel()
+			}
+		}
+		s.mu.Unlock()
+	}
+	if sweep {
+		now := s.o.Now()
+		if err := s.store.Expire(ctx, now.Add(-s.o.TTL).UnixMilli(), now.Add(-2*s.o.TTL).UnixMilli()); err != nil {
+			s.log.Warn("expire statements", "err", err.Error())
 		}
 	}
 }
 
-// lookup returns the caller's statement. Callers hold s.mu. Errors:
-// errs.NotFound when there is no such statement or it is someone else's.
-func (s *Statements) lookup(ctx context.Context, id string) (*statement, error) {
+func notFound(id string) error {
+	return errs.E(errs.NotFound, "RESOURCE_DOES_NOT_EXIST", "statement %q does not exist (or has expired)", id)
+}
+
+// get returns a statement as the store has it, aged: CLOSED once its
+// result outlived the TTL, not found after another TTL, FAILED when the
+// replica running it stopped heartbeating. When checkOwner is set,
+// another principal's statement is not found.
+func (s *Statements) get(ctx context.Context, id string, checkOwner bool) (StatementInfo, error) {
+	who := ""
+	if checkOwner {
+		var err error
+		if who, err = owner(ctx); err != nil {
+			return StatementInfo{}, err
+		}
+	}
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return StatementInfo{}, notFound(id)
+		}
+		return StatementInfo{}, err
+	}
+	if checkOwner && r.Owner != who {
+		return StatementInfo{}, notFound(id)
+	}
+	var m meta
+	if err := json.Unmarshal(r.Meta, &m); err != nil {
+		return StatementInfo{}, errs.Wrap(errs.Internal, "INTERNAL_ERROR", err, "statement %s is unreadable", id)
+	}
+	info := StatementInfo{ID: id, State: StatementState(r.State), Columns: m.Columns, Chunks: m.Chunks, TotalRows: m.TotalRows,
+		Truncated: m.Truncated, Disposition: m.Disposition, Format: m.Format}
+	if m.ErrKind != "" {
+		msg := m.ErrMsg
+		if msg == "" {
+			msg = "internal error"
+		}
+		info.Err = errs.E(kindNamed(m.ErrKind), m.ErrReason, "%s", msg)
+	}
+	now := s.o.Now()
+	switch {
+	case r.FinishedMs == 0:
+		if now.Sub(time.UnixMilli(r.HeartbeatMs)) > s.o.StaleAfter {
+			info.State = StateFailed
+			info.Err = errs.E(errs.Unavailable, "TEMPORARILY_UNAVAILABLE",
+				"the server running statement %s stopped before it finished; run it again", id)
+		}
+	case now.Sub(time.UnixMilli(r.FinishedMs)) >= 2*s.o.TTL:
+		return StatementInfo{}, notFound(id)
+	case now.Sub(time.UnixMilli(r.FinishedMs)) >= s.o.TTL:
+		info = StatementInfo{ID: id, State: StateClosed, Disposition: m.Disposition, Format: m.Format}
+	}
+	return info, nil
+}
+
+// local returns the caller's statement when this replica runs it.
+func (s *Statements) local(ctx context.Context, id string) *statement {
 	who, err := owner(ctx)
 	if err != nil {
-		return nil, err
-	}
-	s.sweep()
-	st, ok := s.m[id]
-	if !ok || st.owner != who {
-		return nil, errs.E(errs.NotFound, "RESOURCE_DOES_NOT_EXIST", "statement %q does not exist (or has expired)", id)
-	}
-	return st, nil
-}
-
-func (st *statement) info() StatementInfo {
-	return StatementInfo{ID: st.id, State: st.state, Err: st.err, Columns: st.cols, Chunks: st.chunks, TotalRows: st.total, Truncated: st.truncated,
-		Disposition: st.result.Disposition, Format: st.result.Format}
-}
-
-// Get returns the caller's statement. Errors: errs.NotFound.
-func (s *Statements) Get(ctx context.Context, id string) (StatementInfo, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.lookup(ctx, id)
-	if err != nil {
-		return StatementInfo{}, err
-	}
-	return st.info(), nil
-}
-
-// Wait waits up to d (or until ctx is done) for the caller's statement to
-// finish and returns it. Errors: errs.NotFound.
-func (s *Statements) Wait(ctx context.Context, id string, d time.Duration) (StatementInfo, error) {
-	s.mu.Lock()
-	st, err := s.lookup(ctx, id)
-	s.mu.Unlock()
-	if err != nil {
-		return StatementInfo{}, err
-	}
-	if d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-st.done:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return st.info(), nil
-}
-
-// Cancel asks the caller's statement to stop (DuckDB is interrupted
-// through the statement's context); a finished statement is left as it
-// is. Cancel does not wait. Errors: errs.NotFound.
-func (s *Statements) Cancel(ctx context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.lookup(ctx, id)
-	if err != nil {
-		return err
-	}
-	if st.finished.IsZero() {
-		st.canceled = true
-		st.cancel()
+	if st := s.running[id]; st != nil && st.owner == who {
+		return st
 	}
 	return nil
 }
 
-// Done returns a channel closed when the caller's statement finishes.
-// Errors: errs.NotFound.
-func (s *Statements) Done(ctx context.Context, id string) (<-chan struct{}, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.lookup(ctx, id)
-	if err != nil {
-		return nil, err
+// Get returns the caller's statement. Errors: errs.NotFound.
+func (s *Statements) Get(ctx context.Context, id string) (StatementInfo, error) {
+	if st := s.local(ctx, id); st != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return st.info, nil
 	}
-	return st.done, nil
+	return s.get(ctx, id, true)
+}
+
+// Wait waits up to d (or until ctx is done) for the caller's statement to
+// finish and returns it: on the channel of a statement this replica runs,
+// by polling the store for one another replica runs. Errors:
+// errs.NotFound.
+func (s *Statements) Wait(ctx context.Context, id string, d time.Duration) (StatementInfo, error) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	if st := s.local(ctx, id); st != nil {
+		if d > 0 {
+			select {
+			case <-st.done:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return st.info, nil
+	}
+	poll := 20 * time.Millisecond
+	for {
+		info, err := s.get(ctx, id, true)
+		if err != nil || finished(info.State) || d <= 0 {
+			return info, err
+		}
+		select {
+		case <-t.C:
+			return s.get(ctx, id, true)
+		case <-ctx.Done():
+			return info, nil
+		case <-time.After(poll):
+		}
+		poll = min(2*poll, 500*time.Millisecond)
+	}
+}
+
+func finished(s StatementState) bool {
+	return s != StatePending && s != StateRunning
+}
+
+// Cancel asks the caller's statement to stop (DuckDB is interrupted
+// through the statement's context; a statement another replica runs is
+// canceled at that replica's next heartbeat); a finished statement is
+// left as it is. Cancel does not wait. Errors: errs.NotFound.
+func (s *Statements) Cancel(ctx context.Context, id string) error {
+	if st := s.local(ctx, id); st != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !finished(st.info.State) {
+			st.canceled = true
+			st.cancel()
+		}
+		return nil
+	}
+	info, err := s.get(ctx, id, true)
+	if err != nil || finished(info.State) {
+		return err
+	}
+	return s.store.RequestCancel(ctx, id)
 }
 
 // Chunk returns chunk n of the caller's succeeded statement with its
-// rows. Errors: errs.NotFound; errs.FailedPrecondition when the statement
-// has no result (not finished, failed, canceled or closed);
-// errs.Invalid for a chunk index out of range.
-func (s *Statements) Chunk(ctx context.Context, id string, n int) (StatementInfo, Chunk, [][]any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.lookup(ctx, id)
+// encoded rows (see StatementsOptions.Encode). Errors: errs.NotFound;
+// errs.FailedPrecondition when the statement has no result (not
+// finished, failed, canceled or closed); errs.Invalid for a chunk index
+// out of range.
+func (s *Statements) Chunk(ctx context.Context, id string, n int) (StatementInfo, Chunk, []byte, error) {
+	info, err := s.get(ctx, id, true)
 	if err != nil {
 		return StatementInfo{}, Chunk{}, nil, err
 	}
-	if st.state != StateSucceeded {
-		return StatementInfo{}, Chunk{}, nil, errs.E(errs.FailedPrecondition, "INVALID_STATE",
-			"statement %s is %s; results are available once it has SUCCEEDED and until they expire", id, st.state)
-	}
-	if n < 0 || n >= len(st.chunks) {
-		return StatementInfo{}, Chunk{}, nil, errs.E(errs.Invalid, "INVALID_PARAMETER_VALUE",
-			"chunk index %d is out of range: statement %s has chunks 0 to %d", n, id, len(st.chunks)-1)
-	}
-	c := st.chunks[n]
-	return st.info(), c, st.rows[c.RowOffset : c.RowOffset+c.RowCount], nil
+	return s.chunk(ctx, info, n, errs.Invalid, "INVALID_PARAMETER_VALUE")
 }
 
-// LinkedChunk returns chunk n of a succeeded statement with its rows
-// whoever the caller is: it skips the owner check, so the caller must have
-// authorised the access some other way (the SQL API's signed external
-// links). Errors: errs.NotFound when there is no such statement or chunk;
-// errs.FailedPrecondition when the statement has no result.
-func (s *Statements) LinkedChunk(_ context.Context, id string, n int) (StatementInfo, Chunk, [][]any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweep()
-	st, ok := s.m[id]
-	if !ok {
-		return StatementInfo{}, Chunk{}, nil, errs.E(errs.NotFound, "RESOURCE_DOES_NOT_EXIST", "statement %q does not exist (or has expired)", id)
-	}
-	if st.state != StateSucceeded {
+// chunk returns chunk n of a succeeded statement; an index out of range
+// is an error of the kind and reason given.
+func (s *Statements) chunk(ctx context.Context, info StatementInfo, n int, kind errs.Kind, reason string) (StatementInfo, Chunk, []byte, error) {
+	if info.State != StateSucceeded {
 		return StatementInfo{}, Chunk{}, nil, errs.E(errs.FailedPrecondition, "INVALID_STATE",
-			"statement %s is %s; results are available once it has SUCCEEDED and until they expire", id, st.state)
+			"statement %s is %s; results are available once it has SUCCEEDED and until they expire", info.ID, info.State)
 	}
-	if n < 0 || n >= len(st.chunks) {
-		return StatementInfo{}, Chunk{}, nil, errs.E(errs.NotFound, "RESOURCE_DOES_NOT_EXIST",
-			"statement %s has no chunk %d (it has chunks 0 to %d)", id, n, len(st.chunks)-1)
+	if n < 0 || n >= len(info.Chunks) {
+		return StatementInfo{}, Chunk{}, nil, errs.E(kind, reason,
+			"chunk index %d is out of range: statement %s has chunks 0 to %d", n, info.ID, len(info.Chunks)-1)
 	}
-	c := st.chunks[n]
-	return st.info(), c, st.rows[c.RowOffset : c.RowOffset+c.RowCount], nil
+	b, err := s.store.Chunk(ctx, info.ID, n)
+	if err != nil {
+		return StatementInfo{}, Chunk{}, nil, err
+	}
+	return info, info.Chunks[n], b, nil
 }
 
-// Close cancels running statements, waits for them to stop and refuses
-// new ones.
+// LinkedChunk returns chunk n of a succeeded statement with its encoded
+// rows whoever the caller is: it skips the owner check, so the caller must
+// have authorised the access some other way (the SQL API's signed
+// external links). Errors: errs.NotFound when there is no such statement
+// or chunk; errs.FailedPrecondition when the statement has no result.
+func (s *Statements) LinkedChunk(ctx context.Context, id string, n int) (StatementInfo, Chunk, []byte, error) {
+	info, err := s.get(ctx, id, false)
+	if err != nil {
+		return StatementInfo{}, Chunk{}, nil, err
+	}
+	return s.chunk(ctx, info, n, errs.NotFound, "RESOURCE_DOES_NOT_EXIST")
+}
+
+// Close cancels the statements this replica runs, waits for them to stop
+// (their outcome is stored) and refuses new ones.
 func (s *Statements) Close() error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	s.closed = true
-	for _, st := range s.m {
-		if st.finished.IsZero() {
-			st.cancel()
-		}
+	close(s.stop)
+	for _, st := range s.running {
+		st.canceled = true
+		st.cancel()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()

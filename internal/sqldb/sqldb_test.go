@@ -11,6 +11,8 @@ import (
 	"github.com/lakebox/lakebox/internal/auth"
 	"github.com/lakebox/lakebox/internal/auth/authtest"
 	"github.com/lakebox/lakebox/internal/errs"
+	"github.com/lakebox/lakebox/internal/query/stmtstore"
+	"github.com/lakebox/lakebox/internal/query/stmtstore/stmtstoretest"
 	"github.com/lakebox/lakebox/internal/sqldb"
 	"github.com/lakebox/lakebox/internal/testenv"
 )
@@ -94,4 +96,41 @@ func TestOpenErrors(t *testing.T) {
 		_, err := sqldb.Open(ctx, "sqlite:///proc/nope/m.db")
 		require.Error(t, err)
 	})
+}
+
+func TestStatementStore(t *testing.T) {
+	for name, open := range backends() {
+		t.Run(name, func(t *testing.T) {
+			stmtstoretest.Run(t, func(t *testing.T) stmtstore.Store { return sqldb.NewStatementStore(open(t)) })
+		})
+	}
+}
+
+func TestServerKey(t *testing.T) {
+	for name, open := range backends() {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			// Racing first calls agree on one key.
+			keys := make([][]byte, 8)
+			var wg sync.WaitGroup
+			for i := range keys {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					k, err := sqldb.ServerKey(ctx, db, "k")
+					require.NoError(t, err)
+					keys[i] = k
+				}()
+			}
+			wg.Wait()
+			require.Len(t, keys[0], 32)
+			for _, k := range keys {
+				require.Equal(t, keys[0], k)
+			}
+			other, err := sqldb.ServerKey(ctx, db, "other")
+			require.NoError(t, err)
+			require.NotEqual(t, keys[0], other)
+		})
+	}
 }

@@ -27,6 +27,8 @@ type Server struct {
 	App   *app.App
 	URL   string
 	Admin *client.Client
+	// Config is the server's configuration (Replica reuses it).
+	Config config.Server
 }
 
 // Client returns a client for token.
@@ -53,6 +55,20 @@ func New(t testing.TB, metastore string) *Server {
 	if metastore == "Postgres" {
 		cfg.Metastore = testenv.Postgres(t)
 	}
+	return start(t, cfg)
+}
+
+// Replica starts another server on s's metastore and warehouse (with its
+// own data directory), as a second replica behind a load balancer is.
+func Replica(t testing.TB, s *Server) *Server {
+	t.Helper()
+	cfg := s.Config
+	cfg.DataDir = t.TempDir()
+	return start(t, cfg)
+}
+
+func start(t testing.TB, cfg config.Server) *Server {
+	t.Helper()
 	a, err := app.Open(context.Background(), cfg, nil)
 	require.NoError(t, err)
 	ts := httptest.NewServer(a.Handler)
@@ -60,5 +76,5 @@ func New(t testing.TB, metastore string) *Server {
 		ts.Close()
 		a.Close()
 	})
-	return &Server{App: a, URL: ts.URL, Admin: client.New(ts.URL, AdminToken)}
+	return &Server{App: a, URL: ts.URL, Admin: client.New(ts.URL, AdminToken), Config: cfg}
 }
