@@ -307,14 +307,14 @@ func (s *Service) undrop(ctx context.Context, t SecurableType, full string) (Rec
 
 // UpdateTable applies the Lakebox PATCH /tables/{full_name} extension:
 // comments need MODIFY (or ownership/MANAGE); owner, properties, row
-// filters and column masks need ownership or MANAGE, and EXECUTE on the
-// filter or mask function.
+// filters, column masks and a schema change need ownership or MANAGE, and
+// EXECUTE on the filter or mask function.
 func (s *Service) UpdateTable(ctx context.Context, full string, u TableUpdate) (TableInfo, error) {
 	a, err := s.load(ctx, TypeTable, full)
 	if err != nil {
 		return TableInfo{}, err
 	}
-	governance := u.Owner != "" || u.Properties != nil || u.RowFilter != nil || u.DropRowFilter
+	governance := u.Owner != "" || u.Properties != nil || u.RowFilter != nil || u.DropRowFilter || u.Schema != nil
 	for _, c := range u.Columns {
 		if c.Mask != nil || c.DropMask {
 			governance = true
@@ -342,6 +342,11 @@ func (s *Service) UpdateTable(ctx context.Context, full string, u TableUpdate) (
 	}
 	if u.Properties != nil {
 		t.Properties = u.Properties
+	}
+	if u.Schema != nil {
+		if err := u.Schema.Apply(&t); err != nil {
+			return TableInfo{}, err
+		}
 	}
 	colIdx := map[string]int{}
 	for i, c := range t.Columns {
@@ -396,6 +401,84 @@ func (s *Service) UpdateTable(ctx context.Context, full string, u TableUpdate) (
 		return TableInfo{}, err
 	}
 	return s.tableInfo(ctx, r)
+}
+
+// Apply replaces t's columns and row filter by their state after the
+// change. Errors: errs.Invalid for a bad column list; errs.FailedPrecondition
+// when a mask or the row filter would name a column that no longer exists
+// (a policy is never dropped or left dangling silently).
+func (c *SchemaChange) Apply(t *TableInfo) error {
+	cols := append([]ColumnInfo(nil), c.Columns...)
+	if err := validateColumns(cols); err != nil {
+		return err
+	}
+	newName := func(n string) (string, bool) {
+		for from, to := range c.Renamed {
+			if strings.EqualFold(n, from) {
+				return to, true
+			}
+		}
+		return n, false
+	}
+	renameAll := func(ns []string) []string {
+		out := make([]string, len(ns))
+		for i, n := range ns {
+			out[i], _ = newName(n)
+		}
+		return out
+	}
+	idx := map[string]int{}
+	for i, col := range cols {
+		idx[strings.ToLower(col.Name)] = i
+	}
+	targets := map[string]bool{}
+	for _, to := range c.Renamed {
+		targets[strings.ToLower(to)] = true
+	}
+	for _, old := range t.Columns {
+		n, renamed := newName(old.Name)
+		i, ok := idx[strings.ToLower(n)]
+		if !ok || (!renamed && targets[strings.ToLower(n)]) {
+			if old.Mask != nil {
+				return policyLost("column %s of %s has a mask but is not in the new schema; drop the mask first, or if an earlier RENAME COLUMN did not reach the catalog, run it again", old.Name, t.FullName)
+			}
+			continue
+		}
+		if cols[i].Comment == "" {
+			cols[i].Comment = old.Comment
+		}
+		if old.Mask != nil {
+			cols[i].Mask = &ColumnMask{FunctionName: old.Mask.FunctionName, UsingColumnNames: renameAll(old.Mask.UsingColumnNames)}
+		}
+	}
+	check := func(policy string, names []string) error {
+		for _, n := range names {
+			if _, ok := idx[strings.ToLower(n)]; !ok {
+				return policyLost("%s of %s uses column %s, which is not in the new schema; change the policy first", policy, t.FullName, n)
+			}
+		}
+		return nil
+	}
+	for _, col := range cols {
+		if col.Mask != nil {
+			if err := check("the mask of column "+col.Name, col.Mask.UsingColumnNames); err != nil {
+				return err
+			}
+		}
+	}
+	var rf *RowFilter
+	if t.RowFilter != nil {
+		rf = &RowFilter{FunctionName: t.RowFilter.FunctionName, InputColumnNames: renameAll(t.RowFilter.InputColumnNames)}
+		if err := check("the row filter", rf.InputColumnNames); err != nil {
+			return err
+		}
+	}
+	t.Columns, t.RowFilter = cols, rf
+	return nil
+}
+
+func policyLost(format string, args ...any) error {
+	return errs.E(errs.FailedPrecondition, "POLICY_COLUMN_MISSING", format, args...)
 }
 
 // SetRowFilter sets (filter non-nil) or drops a table's row filter; the

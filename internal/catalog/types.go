@@ -355,6 +355,23 @@ type TableUpdate struct {
 	RowFilter     *RowFilter     `json:"row_filter,omitempty"`
 	DropRowFilter bool           `json:"drop_row_filter,omitempty"`
 	Columns       []ColumnUpdate `json:"columns,omitempty"`
+	// Schema replaces the column list by that of the table's new Delta
+	// schema. It is the SQL engine's path (ALTER TABLE), applied before
+	// Columns; it is not part of the HTTP API and never decoded from JSON.
+	Schema *SchemaChange `json:"-"`
+}
+
+// SchemaChange makes a table's columns follow its Delta schema after ALTER
+// TABLE … ADD COLUMNS or RENAME COLUMN.
+type SchemaChange struct {
+	// Columns are the columns of the new schema, in order, with their type
+	// fields; Mask must be nil. A column keeps the comment and mask of the
+	// old column of its name, or of the name it was renamed from; a
+	// non-empty Comment replaces the comment.
+	Columns []ColumnInfo
+	// Renamed maps old column names to new ones (case-insensitive). Mask
+	// USING columns and row-filter input columns are renamed too.
+	Renamed map[string]string
 }
 
 // ColumnUpdate changes one column's comment or mask.

@@ -625,25 +625,27 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return st.alterDelta(ctx, parts, "SET TBLPROPERTIES", func(md *delta.Metadata, s *delta.StructType) (*delta.StructType, error) {
-			conf := map[string]string{}
-			for k, v := range md.Configuration {
-				conf[k] = v
-			}
-			for k, v := range props {
-				if strings.HasPrefix(k, "delta.") {
+		return st.alterDelta(ctx, parts, alteration{op: "SET TBLPROPERTIES", props: props,
+			change: func(md *delta.Metadata, s *delta.StructType, _ []catalog.ColumnInfo) (*delta.StructType, error) {
+				conf := map[string]string{}
+				for k, v := range md.Configuration {
 					conf[k] = v
 				}
-			}
-			md.Configuration = conf
-			return s, nil
-		}, func(u *catalog.TableUpdate) { u.Properties = props })
+				for k, v := range props {
+					if strings.HasPrefix(k, "delta.") {
+						conf[k] = v
+					}
+				}
+				md.Configuration = conf
+				return s, nil
+			}})
 	case p.accept("ADD", "COLUMNS") || p.accept("ADD", "COLUMN"):
 		paren := p.peek().Text == "("
 		if paren {
 			p.next()
 		}
 		var add []*delta.StructField
+		comments := map[string]string{}
 		for {
 			cn, err := p.ident()
 			if err != nil {
@@ -655,7 +657,7 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 				return nil, err
 			}
 			if p.accept("COMMENT") {
-				if _, err := p.str(); err != nil {
+				if comments[cn], err = p.str(); err != nil {
 					return nil, err
 				}
 			}
@@ -671,16 +673,25 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 				return nil, err
 			}
 		}
-		return st.alterDelta(ctx, parts, "ADD COLUMNS", func(md *delta.Metadata, s *delta.StructType) (*delta.StructType, error) {
-			ns := &delta.StructType{Fields: append([]*delta.StructField(nil), s.Fields...)}
-			for _, f := range add {
-				if ns.Field(f.Name) != nil {
-					return nil, errs.E(errs.AlreadyExists, "COLUMN_ALREADY_EXISTS", "column %s already exists in %s", f.Name, full)
+		return st.alterDelta(ctx, parts, alteration{op: "ADD COLUMNS", comments: comments,
+			change: func(md *delta.Metadata, s *delta.StructType, cols []catalog.ColumnInfo) (*delta.StructType, error) {
+				applied := true // every column in the Delta schema, none in the catalog
+				for _, f := range add {
+					old := s.Field(f.Name)
+					applied = applied && old != nil && sqlTypeText(old.Type) == sqlTypeText(f.Type) && !hasColumn(cols, f.Name)
 				}
-				ns.Fields = append(ns.Fields, f)
-			}
-			return ns, nil
-		}, nil)
+				if applied {
+					return nil, nil
+				}
+				ns := &delta.StructType{Fields: append([]*delta.StructField(nil), s.Fields...)}
+				for _, f := range add {
+					if ns.Field(f.Name) != nil {
+						return nil, errs.E(errs.AlreadyExists, "COLUMN_ALREADY_EXISTS", "column %s already exists in %s", f.Name, full)
+					}
+					ns.Fields = append(ns.Fields, f)
+				}
+				return ns, nil
+			}})
 	case p.accept("RENAME", "COLUMN"):
 		from, err := p.ident()
 		if err != nil {
@@ -693,32 +704,160 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return st.alterDelta(ctx, parts, "RENAME COLUMN", func(md *delta.Metadata, s *delta.StructType) (*delta.StructType, error) {
-			if md.Configuration["delta.columnMapping.mode"] != "name" && md.Configuration["delta.columnMapping.mode"] != "id" {
-				return nil, errs.E(errs.FailedPrecondition, "DELTA_UNSUPPORTED_RENAME_COLUMN", "renaming a column needs column mapping: ALTER TABLE %s SET TBLPROPERTIES ('delta.columnMapping.mode' = 'name') first", full)
-			}
-			ns := &delta.StructType{}
-			found := false
-			for _, f := range s.Fields {
-				nf := *f
-				if strings.EqualFold(f.Name, from) {
-					nf.Name, found = to, true
-				} else if strings.EqualFold(f.Name, to) {
-					return nil, errs.E(errs.AlreadyExists, "COLUMN_ALREADY_EXISTS", "column %s already exists in %s", to, full)
+		return st.alterDelta(ctx, parts, alteration{op: "RENAME COLUMN", renamed: map[string]string{from: to},
+			change: func(md *delta.Metadata, s *delta.StructType, cols []catalog.ColumnInfo) (*delta.StructType, error) {
+				if s.Field(from) == nil && s.Field(to) != nil && hasColumn(cols, from) && !hasColumn(cols, to) {
+					return nil, nil
 				}
-				ns.Fields = append(ns.Fields, &nf)
-			}
-			if !found {
-				return nil, errs.E(errs.Invalid, "UNRESOLVED_COLUMN", "column %s does not exist in %s (columns: %s)", from, full, fieldList(s))
-			}
-			return ns, nil
-		}, nil)
+				if md.Configuration["delta.columnMapping.mode"] != "name" && md.Configuration["delta.columnMapping.mode"] != "id" {
+					return nil, errs.E(errs.FailedPrecondition, "DELTA_UNSUPPORTED_RENAME_COLUMN", "renaming a column needs column mapping: ALTER TABLE %s SET TBLPROPERTIES ('delta.columnMapping.mode' = 'name') first", full)
+				}
+				ns := &delta.StructType{}
+				found := false
+				for _, f := range s.Fields {
+					nf := *f
+					if strings.EqualFold(f.Name, from) {
+						// Data files know the column by its physical name;
+						// without one (mapping enabled on existing data), by
+						// the name it had until now.
+						nf.Metadata = withDefault(f.Metadata, delta.MetaColumnMappingName, f.PhysicalName(delta.ColumnMappingName))
+						nf.Name, found = to, true
+					} else if strings.EqualFold(f.Name, to) {
+						return nil, errs.E(errs.AlreadyExists, "COLUMN_ALREADY_EXISTS", "column %s already exists in %s", to, full)
+					}
+					ns.Fields = append(ns.Fields, &nf)
+				}
+				if !found {
+					return nil, errs.E(errs.Invalid, "UNRESOLVED_COLUMN", "column %s does not exist in %s (columns: %s)", from, full, fieldList(s))
+				}
+				return ns, nil
+			}})
 	}
 	return nil, syntaxErr(st.text, p.peek().Pos, "unsupported ALTER TABLE clause "+tokText(p.peek())+"; supported: ADD COLUMNS, RENAME COLUMN, SET TBLPROPERTIES, SET/DROP ROW FILTER, ALTER COLUMN … SET/DROP MASK")
 }
 
-// alterDelta commits a metadata change to the table's Delta log.
-func (st *stmt) alterDelta(ctx context.Context, parts []string, op string, change func(*delta.Metadata, *delta.StructType) (*delta.StructType, error), cat func(*catalog.TableUpdate)) (*Result, error) {
+// mapColumns gives every field of ns (nested struct fields included) that
+// lacks them a column mapping id and physical name when md has column
+// mapping on, as the Delta protocol requires; the delta package does so
+// for CREATE TABLE and for schema evolution on write, not for a metadata
+// change. A field already in old keeps the name its data files use, its
+// own (column mapping is being enabled on existing data); a new field gets
+// a fresh one. It returns ns itself when nothing changes.
+func mapColumns(old, ns *delta.StructType, md *delta.Metadata, newID func() string) *delta.StructType {
+	if m := md.Configuration["delta.columnMapping.mode"]; m != "name" && m != "id" {
+		return ns
+	}
+	maxID, _ := strconv.ParseInt(md.Configuration["delta.columnMapping.maxColumnId"], 10, 64)
+	var scan func(st *delta.StructType)
+	scan = func(st *delta.StructType) {
+		for _, f := range st.Fields {
+			if id, ok := f.FieldID(); ok {
+				maxID = max(maxID, id)
+			}
+			if s, ok := f.Type.(*delta.StructType); ok {
+				scan(s)
+			}
+		}
+	}
+	scan(ns)
+	changed := false
+	var walk func(st, prev *delta.StructType) *delta.StructType
+	walk = func(st, prev *delta.StructType) *delta.StructType {
+		out := &delta.StructType{Fields: make([]*delta.StructField, len(st.Fields))}
+		for i, f := range st.Fields {
+			cp := *f
+			var pf *delta.StructField
+			if prev != nil {
+				pf = prev.Field(f.Name)
+			}
+			if _, ok := f.FieldID(); !ok {
+				maxID++
+				cp.Metadata, changed = withDefault(cp.Metadata, delta.MetaColumnMappingID, json.Number(strconv.FormatInt(maxID, 10))), true
+			}
+			if s, _ := f.Metadata[delta.MetaColumnMappingName].(string); s == "" {
+				phys := "col-" + newID()
+				if pf != nil {
+					phys = f.Name
+				}
+				cp.Metadata, changed = withDefault(cp.Metadata, delta.MetaColumnMappingName, phys), true
+			}
+			if s, ok := f.Type.(*delta.StructType); ok {
+				var ps *delta.StructType
+				if pf != nil {
+					ps, _ = pf.Type.(*delta.StructType)
+				}
+				cp.Type = walk(s, ps)
+			}
+			out.Fields[i] = &cp
+		}
+		return out
+	}
+	out := walk(ns, old)
+	if !changed {
+		return ns
+	}
+	conf := map[string]string{}
+	for k, v := range md.Configuration {
+		conf[k] = v
+	}
+	conf["delta.columnMapping.maxColumnId"] = strconv.FormatInt(maxID, 10)
+	md.Configuration = conf
+	return out
+}
+
+// withDefault returns a copy of m with k set to v unless m has k.
+func withDefault(m map[string]any, k string, v any) map[string]any {
+	out := map[string]any{k: v}
+	for mk, mv := range m {
+		out[mk] = mv
+	}
+	return out
+}
+
+func hasColumn(cols []catalog.ColumnInfo, name string) bool {
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// alteration is one ALTER TABLE change of a table's Delta metadata and what
+// its catalog entry learns from it.
+type alteration struct {
+	op string
+	// change edits md and returns the new schema (s itself when the schema
+	// is unchanged), or nil when the Delta log already holds the change (a
+	// run whose catalog update failed, see alterDelta): then only the
+	// catalog follows. cols are the catalog's columns.
+	change   func(md *delta.Metadata, s *delta.StructType, cols []catalog.ColumnInfo) (*delta.StructType, error)
+	comments map[string]string // comments of added columns, by name
+	renamed  map[string]string // RENAME COLUMN: old name → new name
+	props    map[string]string // SET TBLPROPERTIES: the catalog's properties
+}
+
+// alterDelta commits a metadata change to the table's Delta log, then makes
+// the catalog entry follow it: properties, and the column list (with
+// comments, masks and the row filter carried over renames) rebuilt from
+// the new Delta schema by catalogColumns, as CREATE TABLE builds it.
+//
+// The Delta log is the truth about the schema and its commit is the step
+// that can lose a race, so it goes first. Everything the catalog checks
+// (the column list; masks and the row filter naming existing columns) is
+// checked before it, so that after the commit only an unavailable
+// metastore or a concurrent catalog change can fail the catalog update.
+// The statement then fails with CATALOG_OUT_OF_SYNC and, until repaired,
+// the catalog names the old columns: new columns lack their comments; a
+// row filter or mask USING a renamed column makes reads of the table fail
+// (closed); but a mask ON a renamed column is not applied, since masks are
+// matched to the Delta schema by name (as in the moment between the
+// commit and the catalog update). Repair: running the statement again
+// updates the catalog without a new Delta commit (change returns nil), and
+// every ALTER sends the whole column list, so a lost ADD COLUMNS is also
+// repaired by the next ALTER of the table, while one whose catalog would
+// lose a mask fails before its commit, naming the column.
+func (st *stmt) alterDelta(ctx context.Context, parts []string, a alteration) (*Result, error) {
 	full, err := st.scope(ctx).qualify(parts)
 	if err != nil {
 		return nil, err
@@ -735,30 +874,47 @@ func (st *stmt) alterDelta(ctx context.Context, parts []string, op string, chang
 		return nil, err
 	}
 	md := *txn.Metadata()
-	ns, err := change(&md, tg.snap.Schema())
+	ns, err := a.change(&md, tg.snap.Schema(), tg.info.Columns)
 	if err != nil {
 		return nil, err
 	}
-	if ns != tg.snap.Schema() {
-		b, err := json.Marshal(ns)
-		if err != nil {
-			return nil, err
-		}
-		md.SchemaString = string(b)
+	commit := ns != nil
+	if !commit {
+		ns = tg.snap.Schema()
+	} else {
+		ns = mapColumns(tg.snap.Schema(), ns, &md, st.e.o.NewID)
 	}
-	if err := txn.SetMetadata(&md); err != nil {
+	u := catalog.TableUpdate{Properties: a.props,
+		Schema: &catalog.SchemaChange{Columns: catalogColumns(ns, tg.snap.PartitionColumns(), a.comments), Renamed: a.renamed}}
+	if err := u.Schema.Apply(&catalog.TableInfo{FullName: full, Columns: tg.info.Columns, RowFilter: tg.info.RowFilter}); err != nil {
 		return nil, err
 	}
-	txn.ReadWholeTable()
-	if _, err := st.commit(ctx, tg, txn, delta.Operation{Name: op}, nil); err != nil {
-		return nil, err
-	}
-	if cat != nil {
-		u := catalog.TableUpdate{}
-		cat(&u)
-		if _, err := st.e.cat.UpdateTable(ctx, full, u); err != nil {
+	var version int64
+	if commit {
+		if ns != tg.snap.Schema() {
+			b, err := json.Marshal(ns)
+			if err != nil {
+				return nil, err
+			}
+			md.SchemaString = string(b)
+		}
+		if err := txn.SetMetadata(&md); err != nil {
 			return nil, err
 		}
+		txn.ReadWholeTable()
+		if version, err = st.commit(ctx, tg, txn, delta.Operation{Name: a.op}, nil); err != nil {
+			return nil, err
+		}
+	}
+	// The Delta change is done: a caller giving up now must not stop the
+	// catalog from following it.
+	if _, err := st.e.cat.UpdateTable(context.WithoutCancel(ctx), full, u); err != nil {
+		if !commit {
+			return nil, err
+		}
+		return nil, errs.Wrap(errs.Unavailable, "CATALOG_OUT_OF_SYNC", err,
+			"%s was committed to %s (Delta version %d) but the catalog entry was not updated (%s): it still lists the old columns, and a column mask on a renamed column does not apply until it is; run the statement again to update the catalog",
+			a.op, full, version, errs.Message(err))
 	}
 	return okResult(), nil
 }

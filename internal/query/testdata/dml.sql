@@ -137,7 +137,7 @@ col_name	data_type	comment
 id	bigint	NULL
 v	string	NULL
 n	double	NULL
-extra	int	NULL
+extra	int	new
 
 statement ok
 DESCRIBE DETAIL t
