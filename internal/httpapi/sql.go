@@ -148,6 +148,11 @@ type StatementResponse struct {
 	Result      *ResultData     `json:"result,omitempty"`
 }
 
+// InlineResultLimit is the largest result the INLINE disposition returns
+// (as on Databricks): a statement with a larger result fails with
+// RESULT_TOO_LARGE; EXTERNAL_LINKS has no limit.
+const InlineResultLimit = 25 << 20
+
 // SQLOptions configure the SQL Statement Execution API. Zero values take
 // the defaults.
 type SQLOptions struct {
@@ -247,6 +252,9 @@ func (req *ExecuteStatementRequest) validate() (time.Duration, []query.Parameter
 	if req.RowLimit > math.MaxInt32 {
 		req.RowLimit = 0
 	}
+	if req.ByteLimit < 0 {
+		return 0, nil, sqlInvalid("byte_limit must not be negative")
+	}
 	var ps []query.Parameter
 	for i, p := range req.Parameters {
 		if p.Name == "" {
@@ -275,8 +283,12 @@ func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
 		sess.Schema = "default"
 	}
 	ctx := r.Context()
+	var maxBytes int64
+	if req.Disposition == "INLINE" {
+		maxBytes = InlineResultLimit
+	}
 	id, err := a.st.Submit(ctx, sess, req.Statement, params,
-		query.ResultOptions{RowLimit: int(req.RowLimit), Disposition: req.Disposition, Format: req.Format})
+		query.ResultOptions{RowLimit: int(req.RowLimit), ByteLimit: req.ByteLimit, MaxBytes: maxBytes, Disposition: req.Disposition, Format: req.Format})
 	if err != nil {
 		return err
 	}

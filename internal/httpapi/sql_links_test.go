@@ -253,3 +253,34 @@ func testSQLExternalLinks(t *testing.T, ms string) {
 		require.Equal(t, http.StatusForbidden, status)
 	})
 }
+
+// TestSQLResultLimits: an INLINE result over 25 MiB fails with a clear
+// error (EXTERNAL_LINKS carries it); byte_limit truncates.
+func TestSQLResultLimits(t *testing.T) {
+	srv := apptest.New(t, "SQLite")
+	ctx := context.Background()
+	big := "SELECT range AS i, repeat('x', 1000) AS s FROM range(30000)" // ~30 MiB
+	r, err := srv.Admin.ExecuteStatement(ctx, httpapi.ExecuteStatementRequest{Statement: big, WaitTimeout: "50s"})
+	require.NoError(t, err)
+	require.Equal(t, "FAILED", r.Status.State)
+	require.Equal(t, "RESOURCE_EXHAUSTED", r.Status.Error.ErrorCode)
+	require.Contains(t, r.Status.Error.Message, "[RESULT_TOO_LARGE]")
+	require.Contains(t, r.Status.Error.Message, "use disposition EXTERNAL_LINKS")
+
+	r, err = srv.Admin.ExecuteStatement(ctx, httpapi.ExecuteStatementRequest{Statement: big, WaitTimeout: "50s", Disposition: "EXTERNAL_LINKS"})
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", r.Status.State)
+	require.Equal(t, int64(30000), r.Manifest.TotalRowCount)
+	require.False(t, r.Manifest.Truncated)
+
+	r, err = srv.Admin.ExecuteStatement(ctx, httpapi.ExecuteStatementRequest{Statement: big, WaitTimeout: "50s", ByteLimit: 100_000})
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", r.Status.State)
+	require.True(t, r.Manifest.Truncated)
+	require.Less(t, r.Manifest.TotalRowCount, int64(100), "about 1 KB a row")
+	require.Greater(t, r.Manifest.TotalRowCount, int64(50))
+	require.Len(t, r.Result.DataArray, int(r.Manifest.TotalRowCount))
+
+	_, err = srv.Admin.ExecuteStatement(ctx, httpapi.ExecuteStatementRequest{Statement: "SELECT 1", ByteLimit: -1})
+	require.ErrorContains(t, err, "byte_limit must not be negative")
+}

@@ -94,9 +94,14 @@ type statement struct {
 
 // ResultOptions say how a statement's result is kept and delivered.
 type ResultOptions struct {
-	// RowLimit > 0 keeps only the first RowLimit rows (the result is then
-	// truncated).
-	RowLimit int
+	// RowLimit > 0 keeps only the first RowLimit rows, ByteLimit > 0 only
+	// the rows that fit in ByteLimit bytes (estimated as the chunks count
+	// them); the result is then truncated.
+	RowLimit  int
+	ByteLimit int64
+	// MaxBytes > 0 fails a statement whose (limited) result is larger,
+	// with errs.TooLarge (the INLINE disposition's 25 MiB).
+	MaxBytes int64
 	// Disposition and Format are kept with the statement for the API that
 	// renders its result (the registry does not interpret them).
 	Disposition, Format string
@@ -240,7 +245,7 @@ func (s *Statements) Submit(ctx context.Context, sess Session, text string, para
 		s.mu.Unlock()
 		cancel()
 		err := errs.E(errs.Unavailable, "TEMPORARILY_UNAVAILABLE", "the server is shutting down")
-		s.finish(st, nil, err, 0)
+		s.finish(st, nil, err, ResultOptions{})
 		return "", err
 	}
 	s.running[id] = st
@@ -255,14 +260,14 @@ func (s *Statements) Submit(ctx context.Context, sess Session, text string, para
 		}
 		s.mu.Unlock()
 		res, err := s.exec.Exec(rctx, &sess, text)
-		s.finish(st, res, err, o.RowLimit)
+		s.finish(st, res, err, o)
 	}()
 	return id, nil
 }
 
 // finish records a statement's outcome and result in the store, then
 // wakes its waiters.
-func (s *Statements) finish(st *statement, res *Result, err error, rowLimit int) {
+func (s *Statements) finish(st *statement, res *Result, err error, o ResultOptions) {
 	s.mu.Lock()
 	info, canceled := st.info, st.canceled
 	s.mu.Unlock()
@@ -277,11 +282,29 @@ func (s *Statements) finish(st *statement, res *Result, err error, rowLimit int)
 		}
 	default:
 		rows := res.Rows
-		if rowLimit > 0 && len(rows) > rowLimit {
-			rows, info.Truncated = rows[:rowLimit:rowLimit], true
+		if o.RowLimit > 0 && len(rows) > o.RowLimit {
+			rows, info.Truncated = rows[:o.RowLimit:o.RowLimit], true
+		}
+		if o.ByteLimit > 0 {
+			var size int64
+			for i, r := range rows {
+				if size += int64(rowSize(r)); size > o.ByteLimit {
+					rows, info.Truncated = rows[:i:i], true
+					break
+				}
+			}
 		}
 		info.State, info.Columns, info.TotalRows = StateSucceeded, res.Columns, len(rows)
 		info.Chunks = chunkRows(rows, s.o.ChunkRows, s.o.ChunkBytes)
+		var size int64
+		for _, c := range info.Chunks {
+			size += c.ByteCount
+		}
+		if o.MaxBytes > 0 && size > o.MaxBytes {
+			info = StatementInfo{ID: info.ID, State: StateFailed, Disposition: info.Disposition, Format: info.Format,
+				Err: errs.E(errs.TooLarge, "RESULT_TOO_LARGE", "the result (about %d MiB) exceeds the %d MiB limit of the INLINE disposition; use disposition EXTERNAL_LINKS, or row_limit / byte_limit",
+					size>>20, o.MaxBytes>>20)}
+		}
 		for _, c := range info.Chunks {
 			b, eerr := s.o.Encode(info, rows[c.RowOffset:c.RowOffset+c.RowCount])
 			if eerr != nil {
