@@ -29,6 +29,11 @@ type sqlSession struct {
 	format  string
 	catalog string
 	schema  string
+	// disposition and resultFormat are how results travel: by default
+	// EXTERNAL_LINKS in ARROW_STREAM, which has no size limit (INLINE
+	// results fail beyond 25 MiB) and prints the same.
+	disposition  string
+	resultFormat string
 }
 
 func newSQLCmd(g *globals) *cobra.Command {
@@ -44,7 +49,12 @@ The statements come from the argument, from -f FILE, or from standard input;
 several statements are separated by ';' and run in order. With no statement
 and a terminal on standard input (or with --interactive) an interactive
 shell starts: statements end with ';' and may span lines, USE CATALOG and
-USE SCHEMA persist, \q quits, and history is kept in ~/.lakebox/sql_history.`,
+USE SCHEMA persist, \q quits, and history is kept in ~/.lakebox/sql_history.
+
+Results are fetched, chunk by chunk, through the external links the server
+signs (--disposition EXTERNAL_LINKS) in Apache Arrow (--result-format
+ARROW_STREAM), so results of any size work; INLINE results are limited to
+25 MiB. The output is the same whichever way the result travels.`,
 		Example: `  lakebox sql "SELECT * FROM main.default.trips LIMIT 10"
   lakebox sql --format csv -f report.sql > report.csv
   echo "SELECT 1" | lakebox sql --format json
@@ -54,6 +64,9 @@ USE SCHEMA persist, \q quits, and history is kept in ~/.lakebox/sql_history.`,
 			case "table", "csv", "json":
 			default:
 				return usagef("invalid --format %q: use table, csv or json", s.format)
+			}
+			if err := s.checkTransfer(); err != nil {
+				return err
 			}
 			if len(args) > 1 {
 				return usagef("lakebox sql takes one statement argument (quote it); got %d arguments", len(args))
@@ -106,6 +119,8 @@ USE SCHEMA persist, \q quits, and history is kept in ~/.lakebox/sql_history.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&s.format, "format", "table", "output format: table, csv or json (an array of objects)")
+	f.StringVar(&s.disposition, "disposition", "EXTERNAL_LINKS", "how results are fetched: EXTERNAL_LINKS (any size) or INLINE (at most 25 MiB)")
+	f.StringVar(&s.resultFormat, "result-format", "", "wire format of results: ARROW_STREAM (default with EXTERNAL_LINKS) or JSON_ARRAY (default and only one with INLINE); the output is the same")
 	f.StringVar(&s.catalog, "catalog", "", "catalog of unqualified names (default main)")
 	f.StringVar(&s.schema, "schema", "", "schema of unqualified names (default default)")
 	f.StringVarP(&file, "file", "f", "", "read the statements from `FILE`")
@@ -123,9 +138,35 @@ func isTerminal(r any) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// checkTransfer checks --disposition and --result-format and fills in the
+// default format of the disposition.
+func (s *sqlSession) checkTransfer() error {
+	s.disposition, s.resultFormat = strings.ToUpper(s.disposition), strings.ToUpper(s.resultFormat)
+	switch s.disposition {
+	case "EXTERNAL_LINKS":
+		if s.resultFormat == "" {
+			s.resultFormat = "ARROW_STREAM"
+		}
+	case "INLINE":
+		if s.resultFormat == "" {
+			s.resultFormat = "JSON_ARRAY"
+		}
+	default:
+		return usagef("invalid --disposition %q: use EXTERNAL_LINKS or INLINE", s.disposition)
+	}
+	switch {
+	case s.resultFormat != "JSON_ARRAY" && s.resultFormat != "ARROW_STREAM":
+		return usagef("invalid --result-format %q: use ARROW_STREAM or JSON_ARRAY", s.resultFormat)
+	case s.disposition == "INLINE" && s.resultFormat == "ARROW_STREAM":
+		return usagef("--result-format ARROW_STREAM needs --disposition EXTERNAL_LINKS; INLINE results are JSON_ARRAY")
+	}
+	return nil
+}
+
 // run executes one statement and writes its result.
 func (s *sqlSession) run(ctx context.Context, stmt string) error {
-	req := httpapi.ExecuteStatementRequest{Statement: stmt, Catalog: s.catalog, Schema: s.schema, WaitTimeout: "5s"}
+	req := httpapi.ExecuteStatementRequest{Statement: stmt, Catalog: s.catalog, Schema: s.schema, WaitTimeout: "5s",
+		Disposition: s.disposition, Format: s.resultFormat}
 	if req.Catalog == "" && req.Schema != "" {
 		req.Catalog = "main"
 	}
@@ -140,7 +181,8 @@ func (s *sqlSession) run(ctx context.Context, stmt string) error {
 }
 
 // progress shows that a long statement is still running: a counter
-// rewritten in place on a terminal, a line every 10 seconds otherwise.
+// rewritten in place on a terminal, a line every 10 seconds otherwise;
+// and, on a terminal, the rows fetched so far of a long fetch.
 type progress struct {
 	w      io.Writer
 	tty    bool
@@ -148,8 +190,16 @@ type progress struct {
 	lastAt time.Duration
 }
 
-func (p *progress) update(waited time.Duration, state string) {
+func (p *progress) update(u client.Progress) {
+	waited, state := u.Waited, u.State
 	if waited < 2*time.Second {
+		return
+	}
+	if state == "SUCCEEDED" {
+		if p.tty {
+			fmt.Fprintf(p.w, "\r\033[Kfetched %d of %d rows… (Ctrl-C cancels)", u.Rows, u.TotalRows)
+			p.shown = true
+		}
 		return
 	}
 	if p.tty {

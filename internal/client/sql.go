@@ -2,7 +2,12 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -35,7 +40,9 @@ func (c *Client) CancelStatement(ctx context.Context, id string) error {
 	return c.Do(ctx, "POST", httpapi.SQLPrefix+"/"+url.PathEscape(id)+"/cancel", nil, struct{}{}, nil)
 }
 
-// StatementResult is a finished statement with all its rows.
+// StatementResult is a finished statement with all its rows, every value
+// as the JSON_ARRAY format renders it (a string, or nil for NULL) whatever
+// the disposition and format the statement was run with.
 type StatementResult struct {
 	StatementID string
 	Columns     []httpapi.SQLColumn
@@ -59,14 +66,30 @@ func (e *StatementFailedError) Error() string {
 	return e.ErrorCode + ": " + e.Message
 }
 
-// RunStatement executes a statement, polls until it finishes (calling
-// progress, when set, after each poll with the time waited so far) and
-// fetches every chunk. When ctx is canceled the statement is canceled on
-// the server too. A FAILED or CANCELED statement is a
+// Progress is how far RunStatement has got: the statement's State and the
+// time Waited since it was submitted; once it SUCCEEDED, the Rows fetched
+// so far of TotalRows.
+type Progress struct {
+	Waited    time.Duration
+	State     string
+	Rows      int64
+	TotalRows int64
+}
+
+// RunStatement executes a statement, polls until it finishes and fetches
+// every chunk of its result, calling progress (when set) after each poll
+// and each chunk. It reads both dispositions: INLINE rows, and
+// EXTERNAL_LINKS in the JSON_ARRAY or ARROW_STREAM format, each link
+// fetched without credentials (it is presigned) and fetched again through
+// a fresh link when it has expired. When ctx is canceled the statement is
+// canceled on the server too. A FAILED or CANCELED statement is a
 // *StatementFailedError.
-func (c *Client) RunStatement(ctx context.Context, req httpapi.ExecuteStatementRequest, progress func(waited time.Duration, state string)) (*StatementResult, error) {
+func (c *Client) RunStatement(ctx context.Context, req httpapi.ExecuteStatementRequest, progress func(Progress)) (*StatementResult, error) {
 	if req.WaitTimeout == "" {
 		req.WaitTimeout = "5s"
+	}
+	if progress == nil {
+		progress = func(Progress) {}
 	}
 	start := time.Now()
 	resp, err := c.ExecuteStatement(ctx, req)
@@ -76,9 +99,7 @@ func (c *Client) RunStatement(ctx context.Context, req httpapi.ExecuteStatementR
 	id := resp.StatementID
 	delay := 100 * time.Millisecond
 	for resp.Status.State == "PENDING" || resp.Status.State == "RUNNING" {
-		if progress != nil {
-			progress(time.Since(start), resp.Status.State)
-		}
+		progress(Progress{Waited: time.Since(start), State: resp.Status.State})
 		select {
 		case <-ctx.Done():
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -108,18 +129,84 @@ func (c *Client) RunStatement(ctx context.Context, req httpapi.ExecuteStatementR
 		return nil, fmt.Errorf("statement %s is in unknown state %q", id, resp.Status.State)
 	}
 	out := &StatementResult{StatementID: id}
+	p := Progress{State: resp.Status.State}
 	if resp.Manifest != nil {
-		out.Columns, out.Truncated = resp.Manifest.Schema.Columns, resp.Manifest.Truncated
+		out.Columns, out.Truncated, p.TotalRows = resp.Manifest.Schema.Columns, resp.Manifest.Truncated, resp.Manifest.TotalRowCount
 	}
 	chunk := resp.Result
 	for chunk != nil {
 		out.Rows = append(out.Rows, chunk.DataArray...)
-		if chunk.NextChunkIndex == nil {
+		next := chunk.NextChunkIndex
+		for _, l := range chunk.ExternalLinks {
+			rows, err := c.fetchLink(ctx, id, l)
+			if err != nil {
+				return nil, err
+			}
+			out.Rows = append(out.Rows, rows...)
+			if l.NextChunkIndex != nil {
+				next = l.NextChunkIndex
+			}
+		}
+		p.Waited, p.Rows = time.Since(start), int64(len(out.Rows))
+		progress(p)
+		if next == nil {
 			break
 		}
-		if chunk, err = c.GetChunk(ctx, id, *chunk.NextChunkIndex); err != nil {
+		if chunk, err = c.GetChunk(ctx, id, *next); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// fetchLink returns the rows of the chunk an external link serves. An
+// expired link (403) is replaced once by a fresh one from GetChunk.
+func (c *Client) fetchLink(ctx context.Context, id string, l httpapi.ExternalLink) ([][]*string, error) {
+	rows, err := c.getLink(ctx, l.ExternalLink)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+		fresh, ferr := c.GetChunk(ctx, id, l.ChunkIndex)
+		if ferr != nil {
+			return nil, ferr
+		}
+		for _, fl := range fresh.ExternalLinks {
+			if fl.ChunkIndex == l.ChunkIndex {
+				rows, err = c.getLink(ctx, fl.ExternalLink)
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch chunk %d of statement %s: %w", l.ChunkIndex, id, err)
+	}
+	if int64(len(rows)) != l.RowCount {
+		return nil, fmt.Errorf("fetch chunk %d of statement %s: got %d rows, the link announced %d", l.ChunkIndex, id, len(rows), l.RowCount)
+	}
+	return rows, nil
+}
+
+// getLink GETs an external link without the Authorization header (as
+// Databricks clients fetch presigned URLs) and decodes the chunk by its
+// content type: an Arrow IPC stream or a JSON array of rows.
+func (c *Client) getLink(ctx context.Context, link string) ([][]*string, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", link, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, decodeError(resp, data)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == httpapi.ArrowStreamType {
+		return readArrowRows(resp.Body)
+	}
+	var rows [][]*string
+	if err := json.NewDecoder(resp.Body).Decode(&rows); err != nil {
+		return nil, fmt.Errorf("decode JSON_ARRAY chunk: %w", err)
+	}
+	return rows, nil
 }
