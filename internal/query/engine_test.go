@@ -1,12 +1,15 @@
 package query
 
 import (
+	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakebox/lakebox/internal/delta"
 	"github.com/lakebox/lakebox/internal/errs"
 )
 
@@ -129,4 +132,48 @@ func TestFailedStatementChangesNothing(t *testing.T) {
 	_ = err
 	res := env.mustExec(t, "admin", nil, "SELECT count(*) FROM n")
 	require.EqualValues(t, 1, res.Rows[0][0])
+}
+
+// TestPolicyColumnOutOfSync: when the table's schema and the catalog's
+// columns disagree (a rename committed to Delta whose catalog update did
+// not happen), a masked column the policy names is missing from the
+// table; reads under the policy are refused, never done without it.
+func TestPolicyColumnOutOfSync(t *testing.T) {
+	env := mustEnv(t, "SQLite")
+	for _, q := range []string{
+		"CREATE TABLE p (id INT, ssn STRING) TBLPROPERTIES ('delta.columnMapping.mode' = 'name')",
+		"INSERT INTO p VALUES (1, '111-11-1111')",
+		"GRANT USE CATALOG ON CATALOG main TO analysts",
+		"GRANT USE SCHEMA ON SCHEMA main.default TO analysts",
+		"GRANT SELECT ON TABLE p TO analysts",
+		"CREATE FUNCTION m(s STRING) RETURNS STRING RETURN '***'",
+		"ALTER TABLE p ALTER COLUMN ssn SET MASK m",
+	} {
+		env.mustExec(t, "admin", nil, q)
+	}
+	res := env.mustExec(t, "alice", nil, "SELECT ssn FROM p")
+	require.Equal(t, "***", res.Rows[0][0])
+
+	// Rename ssn in the Delta log only.
+	ti, err := env.cat.ResolveTable(env.ctx("admin"), "main.default.p")
+	require.NoError(t, err)
+	b, err := localStorage{}.Open(context.Background(), ti.StorageLocation)
+	require.NoError(t, err)
+	snap, err := delta.NewTable(b, "").Latest(context.Background())
+	require.NoError(t, err)
+	txn, err := snap.StartTransaction(delta.TransactionOptions{})
+	require.NoError(t, err)
+	md := *txn.Metadata()
+	md.SchemaString = strings.Replace(md.SchemaString, `"name":"ssn"`, `"name":"tax_id"`, 1)
+	require.NotEqual(t, txn.Metadata().SchemaString, md.SchemaString)
+	require.NoError(t, txn.SetMetadata(&md))
+	_, err = txn.Commit(context.Background(), delta.Operation{Name: "RENAME COLUMN"})
+	require.NoError(t, err)
+
+	for _, q := range []string{"SELECT * FROM p", "SELECT tax_id FROM p", "SELECT count(*) FROM p VERSION AS OF 1"} {
+		_, err = env.eng.Exec(env.ctx("alice"), &Session{}, q)
+		require.Error(t, err, q)
+		require.Equal(t, "POLICY_COLUMN_MISSING", errs.ReasonOf(err), q)
+		require.Contains(t, errs.Message(err), "names column ssn, which the table does not have")
+	}
 }

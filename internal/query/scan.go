@@ -199,7 +199,18 @@ func (st *stmt) bindTable(sc scope, full string, at *atClause, preds []delta.Pre
 		return "", err
 	}
 	st.sources = append(st.sources, fmt.Sprintf("%s@v%d", full, snap.Version()))
-	filter := pruningFilter(&ti, snap, preds)
+	// Policies name the table's current columns; an older version is
+	// matched to them through the latest schema (see policyColumn).
+	latest := snap
+	if at != nil && governed(ti) {
+		if latest, err = t.Latest(sc.ctx); err != nil {
+			return "", err
+		}
+	}
+	filter, err := pruningFilter(&ti, snap, latest, preds)
+	if err != nil {
+		return "", err
+	}
 	scan, err := snap.Scan(delta.ScanOptions{Filter: filter})
 	if err != nil {
 		return "", err
@@ -213,7 +224,7 @@ func (st *stmt) bindTable(sc scope, full string, at *atClause, preds []delta.Pre
 	if err != nil {
 		return "", err
 	}
-	return st.govern(sc, &ti, snap, raw)
+	return st.govern(sc, &ti, snap, latest, raw)
 }
 
 func predColumn(p delta.Predicate) string {
@@ -232,25 +243,84 @@ func predColumn(p delta.Predicate) string {
 // that may skip files of snap (nil if none): predicates on masked columns
 // are dropped, since file statistics hold raw values and the statement
 // sees masked ones (pruning by them would leak and give wrong answers).
-func pruningFilter(ti *catalog.TableInfo, snap *delta.Snapshot, preds []delta.Predicate) delta.Predicate {
-	masked := map[string]bool{}
-	for _, c := range ti.Columns {
-		if c.Mask != nil {
-			masked[strings.ToLower(c.Name)] = true
-		}
+// latest is the table's latest snapshot (snap itself when snap is the
+// latest).
+func pruningFilter(ti *catalog.TableInfo, snap, latest *delta.Snapshot, preds []delta.Predicate) (delta.Predicate, error) {
+	masks, err := maskedFields(ti, snap, latest)
+	if err != nil {
+		return nil, err
 	}
 	var keep []delta.Predicate
 	for _, p := range preds {
-		if col := predColumn(p); col != "" && !masked[strings.ToLower(col)] {
+		if col := predColumn(p); col != "" && masks[strings.ToLower(col)] == nil {
 			if _, err := snap.Scan(delta.ScanOptions{Filter: p}); err == nil {
 				keep = append(keep, p)
 			}
 		}
 	}
 	if len(keep) == 0 {
-		return nil
+		return nil, nil
 	}
-	return &delta.And{Preds: keep}
+	return &delta.And{Preds: keep}, nil
+}
+
+// policyColumn finds the field of snap that holds the table's current
+// column name (a name in the catalog's policies), and whether that version
+// has it. Renaming needs column mapping, so in an older version the
+// column is the field with the same physical name as in latest; without
+// column mapping names never change. A name that the latest schema does
+// not have means the catalog and the table disagree (an ALTER TABLE whose
+// catalog update failed): the policy cannot be applied, and the read is
+// refused rather than done without it.
+func policyColumn(ti *catalog.TableInfo, snap, latest *delta.Snapshot, name string) (string, bool, error) {
+	cur := latest.Schema().Field(name)
+	if cur == nil {
+		return "", false, errs.E(errs.FailedPrecondition, "POLICY_COLUMN_MISSING",
+			"a row filter or column mask of %s names column %s, which the table does not have (the catalog is out of step with the table; repeat the last ALTER TABLE to repair it)", ti.FullName, name)
+	}
+	if snap == latest || snap.Version() == latest.Version() {
+		return cur.Name, true, nil
+	}
+	mode := latest.ColumnMappingMode()
+	if mode == delta.ColumnMappingNone {
+		f := snap.Schema().Field(name)
+		return fieldName(f), f != nil, nil
+	}
+	phys := cur.PhysicalName(mode)
+	old := snap.ColumnMappingMode()
+	for _, f := range snap.Schema().Fields {
+		if f.PhysicalName(old) == phys {
+			return f.Name, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+func fieldName(f *delta.StructField) string {
+	if f == nil {
+		return ""
+	}
+	return f.Name
+}
+
+// maskedFields maps the lower-case names of snap's masked fields to their
+// masks. A masked column that snap's version does not have yet needs no
+// mask there.
+func maskedFields(ti *catalog.TableInfo, snap, latest *delta.Snapshot) (map[string]*catalog.ColumnMask, error) {
+	masks := map[string]*catalog.ColumnMask{}
+	for i := range ti.Columns {
+		if ti.Columns[i].Mask == nil {
+			continue
+		}
+		name, ok, err := policyColumn(ti, snap, latest, ti.Columns[i].Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			masks[strings.ToLower(name)] = ti.Columns[i].Mask
+		}
+	}
+	return masks, nil
 }
 
 // governed reports whether a table has a row filter or column masks.
@@ -277,17 +347,25 @@ type policy struct {
 // policyOf builds the policy expressions of a governed table. Policy
 // functions are resolved with the table owner's rights: readers and
 // writers need no EXECUTE on them (Unity Catalog semantics).
-func (st *stmt) policyOf(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot) (*policy, error) {
+func (st *stmt) policyOf(sc scope, ti *catalog.TableInfo, snap, latest *delta.Snapshot) (*policy, error) {
 	octx, err := st.ownerCtx(sc.ctx, ti.Owner)
 	if err != nil {
 		return nil, err
 	}
 	sc = scope{ctx: octx, catalog: ti.CatalogName, schema: ti.SchemaName, depth: sc.depth + 1}
-	masks := map[string]*catalog.ColumnMask{}
-	for i := range ti.Columns {
-		if ti.Columns[i].Mask != nil {
-			masks[strings.ToLower(ti.Columns[i].Name)] = ti.Columns[i].Mask
+	masks, err := maskedFields(ti, snap, latest)
+	if err != nil {
+		return nil, err
+	}
+	// An argument of a policy function must exist in snap's version: a
+	// policy that cannot be evaluated refuses the read.
+	arg := func(n string) (string, error) {
+		name, ok, err := policyColumn(ti, snap, latest, n)
+		if err == nil && !ok {
+			err = errs.E(errs.FailedPrecondition, "POLICY_COLUMN_MISSING",
+				"version %d of %s has no column %s, which its row filter or a column mask needs; that version cannot be read under the table's policies", snap.Version(), ti.FullName, n)
 		}
+		return "__r." + quoteIdent(name), err
 	}
 	col := func(n string) string { return "__r." + quoteIdent(n) }
 	pol := &policy{}
@@ -304,7 +382,11 @@ func (st *stmt) policyOf(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot) 
 		}
 		args := []string{col(f.Name)}
 		for _, u := range m.UsingColumnNames {
-			args = append(args, col(u))
+			a, err := arg(u)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a)
 		}
 		pol.cols = append(pol.cols, fmt.Sprintf("%s(%s)", fn, strings.Join(args, ", ")))
 	}
@@ -315,7 +397,11 @@ func (st *stmt) policyOf(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot) 
 		}
 		var args []string
 		for _, c := range ti.RowFilter.InputColumnNames {
-			args = append(args, col(c))
+			a, err := arg(c)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a)
 		}
 		pol.filter = fmt.Sprintf("(%s(%s)) IS TRUE", fn, strings.Join(args, ", "))
 	}
@@ -324,11 +410,11 @@ func (st *stmt) policyOf(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot) 
 
 // govern wraps a table's raw subquery with its row filter and column
 // masks.
-func (st *stmt) govern(sc scope, ti *catalog.TableInfo, snap *delta.Snapshot, raw string) (string, error) {
+func (st *stmt) govern(sc scope, ti *catalog.TableInfo, snap, latest *delta.Snapshot, raw string) (string, error) {
 	if !governed(*ti) {
 		return raw, nil
 	}
-	pol, err := st.policyOf(sc, ti, snap)
+	pol, err := st.policyOf(sc, ti, snap, latest)
 	if err != nil {
 		return "", err
 	}

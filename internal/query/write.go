@@ -576,7 +576,7 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	var pol *policy
 	setFlag := func([]string) string { return "" }
 	if governed(tg.info) {
-		if pol, err = st.policyOf(st.scope(ctx), &tg.info, tg.snap); err != nil {
+		if pol, err = st.policyOf(st.scope(ctx), &tg.info, tg.snap, tg.snap); err != nil {
 			return nil, err
 		}
 		setFlag = func(col []string) string {
@@ -795,7 +795,9 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	// Candidate files.
 	var filter delta.Predicate
 	if !readWhole {
-		filter = pruningFilter(&tg.info, tg.snap, preds)
+		if filter, err = pruningFilter(&tg.info, tg.snap, tg.snap, preds); err != nil {
+			return nil, err
+		}
 	}
 	scan, err := tg.snap.Scan(delta.ScanOptions{Filter: filter})
 	if err != nil {

@@ -104,6 +104,35 @@ SELECT count(*) AS n FROM emp WHERE tax_id = '111-11-1111'
 n
 0
 
+# Time travel to before the renames: the policies follow the columns
+# (matched by physical name), not the names they had then.
+query alice
+SELECT * FROM emp VERSION AS OF 1 ORDER BY id
+----
+id	name	dept	ssn
+1	eng:a	eng	***-**-1111
+3	eng:c	eng	***-**-3333
+
+query alice
+SELECT count(*) AS n FROM emp VERSION AS OF 1 WHERE ssn = '111-11-1111'
+----
+n
+0
+
+query alice
+SELECT id, ssn FROM emp@v4 WHERE ssn LIKE '%1111' ORDER BY id
+----
+id	ssn
+1	***-**-1111
+
+query
+SELECT id, ssn FROM emp VERSION AS OF 1 ORDER BY id
+----
+id	ssn
+1	111-11-1111
+2	222-22-2222
+3	333-33-3333
+
 query
 SELECT id, name, team, tax_id FROM emp ORDER BY id
 ----
