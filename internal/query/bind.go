@@ -153,6 +153,12 @@ func (e *Engine) analyze(node any) (*astInfo, error) {
 			case class == "FUNCTION":
 				name := strings.ToLower(str(x, "function_name"))
 				cat, sch := strings.ToLower(str(x, "catalog")), strings.ToLower(str(x, "schema"))
+				// DuckDB's parser writes the functions behind literals
+				// ([1, 2], {'a': 1}, MAP {…}, map(…)) as main.<builtin>:
+				// they are built-ins, never catalog functions.
+				if cat == "" && sch == "main" && e.builtins[name] {
+					sch = ""
+				}
 				if cat == "" && sch == "" {
 					if deniedFunctions[name] && !sessionMacros[name] {
 						return denied("function %s is not allowed", name)

@@ -500,12 +500,27 @@ func normalize(v any) any {
 			m[fmt.Sprint(normalize(k))] = normalize(val)
 		}
 		return m
+	case duckdb.OrderedMap:
+		return normalizeMap(&x)
+	case *duckdb.OrderedMap:
+		return normalizeMap(x)
 	case driver.Valuer:
 		if dv, err := x.Value(); err == nil {
 			return dv
 		}
 	}
 	return v
+}
+
+// normalizeMap renders a MAP as a JSON object (keys as text), as
+// Databricks' JSON_ARRAY results do.
+func normalizeMap(om *duckdb.OrderedMap) map[string]any {
+	m := make(map[string]any, om.Len())
+	vals := om.Values()
+	for i, k := range om.Keys() {
+		m[fmt.Sprint(normalize(k))] = normalize(vals[i])
+	}
+	return m
 }
 
 // duckErr classifies a DuckDB error: parser errors → Invalid with the

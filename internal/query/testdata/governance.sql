@@ -136,6 +136,11 @@ SELECT getenv('HOME')
 PERMISSION_DENIED: function getenv is not allowed
 
 statement error alice
+SELECT main.getenv('HOME')
+----
+SCHEMA_NOT_FOUND: schema "main.main" does not exist
+
+statement error alice
 SELECT * FROM '/etc/passwd'
 ----
 INVALID_ARGUMENT: invalid table name "/etc/passwd": names may not contain periods, spaces, slashes, backticks, backslashes or control characters

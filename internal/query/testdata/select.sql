@@ -69,3 +69,9 @@ statement error
 SELECT * FROM sales VERSION AS OF 99
 ----
 VERSION_NOT_AVAILABLE: version 99 of main.default.sales is not available: version 99 of _delta_log/ does not exist: the latest version is 2
+
+query
+SELECT MAP {'k1': 1, 'k2': 2} AS m, [1, 2] AS a, {'x': 'y'} AS s
+----
+m	a	s
+{k1:1,k2:2}	[1,2]	{x:y}
