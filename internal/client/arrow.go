@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/lakebox/lakebox/internal/httpapi"
 )
 
 // readArrowRows decodes an ARROW_STREAM chunk (an Arrow IPC stream) into
@@ -67,9 +68,9 @@ func arrowString(col arrow.Array, i int) (*string, error) {
 	case *array.Int64:
 		s = strconv.FormatInt(a.Value(i), 10)
 	case *array.Float32:
-		s = formatFloat(float64(a.Value(i)), 32)
+		s = httpapi.FormatFloat(float64(a.Value(i)), 32)
 	case *array.Float64:
-		s = formatFloat(a.Value(i), 64)
+		s = httpapi.FormatFloat(a.Value(i), 64)
 	case *array.Decimal128:
 		s = a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)
 		if strings.Contains(s, ".") {
@@ -96,16 +97,4 @@ func arrowString(col arrow.Array, i int) (*string, error) {
 		return nil, fmt.Errorf("unexpected Arrow type %s", col.DataType())
 	}
 	return &s, nil
-}
-
-func formatFloat(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	return strconv.FormatFloat(f, 'g', -1, bits)
 }

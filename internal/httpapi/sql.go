@@ -540,9 +540,9 @@ func sqlString(v any, typ string) *string {
 	case bool:
 		s = strconv.FormatBool(x)
 	case float64:
-		s = formatFloat(x, 64)
+		s = FormatFloat(x, 64)
 	case float32:
-		s = formatFloat(float64(x), 32)
+		s = FormatFloat(float64(x), 32)
 	case time.Time:
 		switch typ {
 		case "DATE":
@@ -569,7 +569,9 @@ func sqlString(v any, typ string) *string {
 	return &s
 }
 
-func formatFloat(f float64, bits int) string {
+// FormatFloat renders a float as the JSON_ARRAY format does: the shortest
+// form that reads back to the same value, and NaN, Infinity, -Infinity.
+func FormatFloat(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
