@@ -30,7 +30,7 @@ var deniedFunctions = map[string]bool{"getenv": true, "current_setting": true, "
 // sessionMacros are Lakebox's definitions of identity functions, created in
 // every statement's DuckDB for the invoking user.
 var sessionMacros = map[string]bool{"current_user": true, "session_user": true, "user": true,
-	"is_account_group_member": true, "is_member": true, "current_catalog": true, "current_schema": true}
+	"is_account_group_member": true, "is_member": true, "current_catalog": true, "current_schema": true, "current_database": true}
 
 // scope is the naming context of SQL being bound: the defaults for
 // unqualified names and the identity (in ctx) whose rights apply.
@@ -73,6 +73,7 @@ type astInfo struct {
 	funcs  []*fnRef
 	vols   []*volRef
 	ctes   map[string]bool
+	compat []string // Databricks functions defined as macros (compatMacros)
 }
 
 // analyze walks a statement's AST: it collects table references, catalog
@@ -163,7 +164,9 @@ func (e *Engine) analyze(node any) (*astInfo, error) {
 					if deniedFunctions[name] && !sessionMacros[name] {
 						return denied("function %s is not allowed", name)
 					}
-					if !e.builtins[name] && !sessionMacros[name] {
+					if _, ok := compatMacros[name]; ok && !e.builtins[name] {
+						info.compat = append(info.compat, name)
+					} else if !e.builtins[name] && !sessionMacros[name] {
 						info.funcs = append(info.funcs, &fnRef{parts: []string{name}, loc: loc(x)})
 					}
 				} else {
@@ -472,6 +475,9 @@ func (st *stmt) bindAST(sc scope, pre string, ast map[string]any, skip map[int]b
 		}
 	}
 	st.lastInfo = info
+	for _, n := range info.compat {
+		st.useCompat(n)
+	}
 	toks, err := lex(pre)
 	if err != nil {
 		return "", err

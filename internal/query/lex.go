@@ -223,7 +223,7 @@ func preprocess(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var edits []edit
+	edits := dialectEdits(toks)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.Kind == tkQIdent && t.Text[0] == '`' {

@@ -139,7 +139,8 @@ func (p *parser) rest() string {
 func (p *parser) skipBalanced(stop func(token) bool) (int, int) {
 	start := p.peek().Pos
 	end := start
-	depth := 0
+	depth, angles := 0, 0
+	prev := ""
 	for !p.done() {
 		t := p.peek()
 		if depth == 0 && stop(t) {
@@ -150,7 +151,19 @@ func (p *parser) skipBalanced(stop func(token) bool) (int, int) {
 			depth++
 		case ")", "]":
 			depth--
+		case "<":
+			// The brackets of a type: ARRAY<…>, MAP<…, …>, STRUCT<…>.
+			if prev == "ARRAY" || prev == "MAP" || prev == "STRUCT" {
+				depth++
+				angles++
+			}
+		case ">":
+			if angles > 0 {
+				depth--
+				angles--
+			}
 		}
+		prev = t.upper()
 		if depth < 0 {
 			break
 		}

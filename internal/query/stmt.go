@@ -26,6 +26,7 @@ type stmt struct {
 	dirs    []string          // directories DuckDB may read/write
 	setup   []string          // Lakebox statements run before locking
 	macros  map[string]string // catalog function → macro
+	compat  map[string]bool   // compatibility macros defined (compatMacros)
 	nextID  int
 	sources []string // tables read, with versions (lineage)
 	scanned int      // data files handed to DuckDB
@@ -140,6 +141,10 @@ func (st *stmt) open(ctx context.Context) (*instance, error) {
 	setup := []string{
 		"CREATE MACRO current_user() AS " + user,
 		"CREATE MACRO session_user() AS " + user,
+		"CREATE MACRO user() AS " + user,
+		"CREATE MACRO current_catalog() AS " + quoteString(st.sess.Catalog),
+		"CREATE MACRO current_schema() AS " + quoteString(st.sess.Schema),
+		"CREATE MACRO current_database() AS " + quoteString(st.sess.Schema),
 		"CREATE MACRO is_account_group_member(g) AS list_contains([" + strings.Join(groups, ",") + "]::VARCHAR[], g)",
 		"CREATE MACRO is_member(g) AS list_contains([" + strings.Join(groups, ",") + "]::VARCHAR[], g)",
 	}

@@ -947,6 +947,9 @@ func (st *stmt) statementEdits(ctx context.Context, pre string, ast map[string]a
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range info.compat {
+		st.useCompat(n)
+	}
 	toks, err := lex(pre)
 	if err != nil {
 		return nil, err
