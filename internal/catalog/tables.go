@@ -256,6 +256,19 @@ func (s *Service) DeleteTable(ctx context.Context, full string) error {
 	return s.dropObject(ctx, TypeTable, full)
 }
 
+// RenameTable gives a table or view a new name in its schema (the SQL
+// ALTER TABLE … RENAME TO). Its id, storage, grants, row filter and column
+// masks stay; views naming the old name no longer resolve. Needs ownership
+// or MANAGE. Errors: errs.NotFound, errs.PermissionDenied, errs.Invalid for
+// a bad name, errs.AlreadyExists when the schema has an object of that name.
+func (s *Service) RenameTable(ctx context.Context, full, newName string) (TableInfo, error) {
+	r, err := s.updateObject(ctx, TypeTable, full, Update{NewName: newName}, nil)
+	if err != nil {
+		return TableInfo{}, err
+	}
+	return s.tableInfo(ctx, r)
+}
+
 // UndropTable restores the most recently dropped managed table named full
 // within the retention window. Needs ownership or MANAGE (as it was when
 // dropped) and usage on the live catalog and schema. Errors:

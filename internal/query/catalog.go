@@ -43,11 +43,15 @@ type Catalog interface {
 	ListTables(ctx context.Context, catalogName, schema string, p catalog.Page) (catalog.ListTablesResponse, error)
 	UpdateTable(ctx context.Context, full string, u catalog.TableUpdate) (catalog.TableInfo, error)
 	DeleteTable(ctx context.Context, full string) error
+	// RenameTable renames a table or view within its schema.
+	RenameTable(ctx context.Context, full, newName string) (catalog.TableInfo, error)
 	SetRowFilter(ctx context.Context, table string, filter *catalog.RowFilter) (catalog.TableInfo, error)
 	SetColumnMask(ctx context.Context, table, column string, mask *catalog.ColumnMask) (catalog.TableInfo, error)
 
 	CreateFunction(ctx context.Context, req catalog.CreateFunctionRequest) (catalog.FunctionInfo, error)
 	DeleteFunction(ctx context.Context, full string) error
+	// ListFunctions lists the functions of a schema the caller may see.
+	ListFunctions(ctx context.Context, catalogName, schema string, p catalog.Page) (catalog.ListFunctionsResponse, error)
 
 	// GetPermissions and UpdatePermissions read and change grants.
 	GetPermissions(ctx context.Context, t catalog.SecurableType, fullName, principal string) (catalog.PermissionsList, error)

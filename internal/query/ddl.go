@@ -94,8 +94,10 @@ func (st *stmt) splitName(ctx context.Context, parts []string) (string, string, 
 	return x[0], x[1], x[2], nil
 }
 
-// createTable handles CREATE TABLE with columns, PARTITIONED BY, COMMENT,
-// TBLPROPERTIES and AS query. The Delta table is created in a staging
+// createTable handles CREATE TABLE with columns (NOT NULL, COMMENT, MASK
+// fn [USING COLUMNS (…)]), PARTITIONED BY, COMMENT, TBLPROPERTIES, WITH
+// ROW FILTER fn ON (…) and AS query; the row filter and masks are set
+// before any row is written. The Delta table is created in a staging
 // location first, then registered, so a failure leaves no catalog entry.
 func (st *stmt) createTable(ctx context.Context, p *parser, parts []string, orReplace, ifNot bool) (*Result, error) {
 	cat, sch, name, err := st.splitName(ctx, parts)
@@ -105,6 +107,7 @@ func (st *stmt) createTable(ctx context.Context, p *parser, parts []string, orRe
 	full := cat + "." + sch + "." + name
 	schema := &delta.StructType{}
 	comments := map[string]string{}
+	policies := catalog.TableUpdate{} // MASK and WITH ROW FILTER clauses
 	if p.peek().Text == "(" {
 		p.next()
 		for {
@@ -114,7 +117,7 @@ func (st *stmt) createTable(ctx context.Context, p *parser, parts []string, orRe
 			}
 			s, e := p.skipBalanced(func(t token) bool {
 				u := t.upper()
-				return t.Text == "," || u == "NOT" || u == "COMMENT" || u == "GENERATED" || u == "DEFAULT"
+				return t.Text == "," || u == "NOT" || u == "COMMENT" || u == "GENERATED" || u == "DEFAULT" || u == "MASK"
 			})
 			if s == e {
 				return nil, syntaxErr(st.text, s, "expected a type for column "+cn)
@@ -135,6 +138,14 @@ func (st *stmt) createTable(ctx context.Context, p *parser, parts []string, orRe
 						return nil, err
 					}
 					comments[cn] = c
+					continue
+				}
+				if p.accept("MASK") {
+					m, err := st.maskClause(ctx, p)
+					if err != nil {
+						return nil, err
+					}
+					policies.Columns = append(policies.Columns, catalog.ColumnUpdate{Name: cn, Mask: m})
 					continue
 				}
 				break
@@ -173,11 +184,15 @@ func (st *stmt) createTable(ctx context.Context, p *parser, parts []string, orRe
 			if props, err = p.props(); err != nil {
 				return nil, err
 			}
+		case p.accept("WITH", "ROW", "FILTER"):
+			if policies.RowFilter, err = st.rowFilterClause(ctx, p); err != nil {
+				return nil, err
+			}
 		case p.accept("AS"):
 			asQuery = p.rest()
 			p.i = len(p.toks)
 		default:
-			return nil, syntaxErr(st.text, p.peek().Pos, "unexpected "+tokText(p.peek())+"; expected PARTITIONED BY, COMMENT, TBLPROPERTIES or AS")
+			return nil, syntaxErr(st.text, p.peek().Pos, "unexpected "+tokText(p.peek())+"; expected USING, PARTITIONED BY, COMMENT, TBLPROPERTIES, WITH ROW FILTER or AS")
 		}
 	}
 	var src string
@@ -242,6 +257,14 @@ func (st *stmt) createTable(ctx context.Context, p *parser, parts []string, orRe
 	if _, err := st.e.cat.CreateTable(ctx, catalog.CreateTable{Name: name, CatalogName: cat, SchemaName: sch, TableType: catalog.TableManaged,
 		DataSourceFormat: catalog.FormatDelta, Columns: cols, StorageLocation: staging.StagingLocation, Comment: comment, Properties: props}); err != nil {
 		return nil, err
+	}
+	// The policies apply before any row is written; a table whose policies
+	// cannot be set is not left behind without them.
+	if policies.RowFilter != nil || len(policies.Columns) > 0 {
+		if _, err := st.e.cat.UpdateTable(ctx, full, policies); err != nil {
+			st.e.cat.DeleteTable(context.WithoutCancel(ctx), full)
+			return nil, err
+		}
 	}
 	if src == "" {
 		return okResult(), nil
@@ -515,8 +538,10 @@ func (st *stmt) runDrop(ctx context.Context, toks []token) (*Result, error) {
 			return nil, err
 		}
 		ti, err := st.e.cat.ResolveTable(ctx, full)
-		if err == nil && (ti.TableType == catalog.TableView) != (kind == "VIEW") {
-			return nil, errs.E(errs.Invalid, "WRONG_OBJECT_TYPE", "%s is a %s; use DROP %s", full, strings.ToLower(ti.TableType), map[bool]string{true: "VIEW", false: "TABLE"}[ti.TableType == catalog.TableView])
+		if err == nil {
+			if err := objectType(ti, full, kind == "VIEW", "DROP"); err != nil {
+				return nil, err
+			}
 		}
 		derr = err
 		if err == nil {
@@ -537,13 +562,68 @@ func (st *stmt) runDrop(ctx context.Context, toks []token) (*Result, error) {
 	return okResult(), nil
 }
 
-// runAlter handles ALTER TABLE … ADD COLUMN(S) / RENAME COLUMN / SET
-// TBLPROPERTIES / SET|DROP ROW FILTER / ALTER COLUMN … SET|DROP MASK and
-// ALTER CATALOG|SCHEMA … SET OWNER.
+// rowFilterClause parses "fn ON (col, ...)" after ROW FILTER (in ALTER TABLE
+// … SET ROW FILTER and CREATE TABLE … WITH ROW FILTER).
+func (st *stmt) rowFilterClause(ctx context.Context, p *parser) (*catalog.RowFilter, error) {
+	fn, err := p.name()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect("ON"); err != nil {
+		return nil, err
+	}
+	cols, err := p.identList()
+	if err != nil {
+		return nil, err
+	}
+	fnFull, err := st.scope(ctx).qualify(fn)
+	if err != nil {
+		return nil, err
+	}
+	return &catalog.RowFilter{FunctionName: fnFull, InputColumnNames: cols}, nil
+}
+
+// maskClause parses "fn [USING COLUMNS (col, ...)]" after MASK (in ALTER
+// TABLE … ALTER COLUMN … SET MASK and a CREATE TABLE column).
+func (st *stmt) maskClause(ctx context.Context, p *parser) (*catalog.ColumnMask, error) {
+	fn, err := p.name()
+	if err != nil {
+		return nil, err
+	}
+	var using []string
+	if p.accept("USING", "COLUMNS") {
+		if using, err = p.identList(); err != nil {
+			return nil, err
+		}
+	}
+	fnFull, err := st.scope(ctx).qualify(fn)
+	if err != nil {
+		return nil, err
+	}
+	return &catalog.ColumnMask{FunctionName: fnFull, UsingColumnNames: using}, nil
+}
+
+// objectType refuses a view named where verb expects a table (view false)
+// or a table where it expects a view, naming the statement to use instead.
+func objectType(ti catalog.TableInfo, full string, view bool, verb string) error {
+	if isView := ti.TableType == catalog.TableView; isView != view {
+		is, use := "a table", "TABLE"
+		if isView {
+			is, use = "a view", "VIEW"
+		}
+		return errs.E(errs.Invalid, "WRONG_OBJECT_TYPE", "%s is %s; use %s %s", full, is, verb, use)
+	}
+	return nil
+}
+
+// runAlter handles ALTER TABLE … ADD COLUMN(S) / RENAME COLUMN / RENAME TO
+// / SET|UNSET TBLPROPERTIES / SET|DROP ROW FILTER / ALTER COLUMN …
+// SET|DROP MASK|COMMENT, and ALTER VIEW … RENAME TO.
 func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 	p := &parser{st: st, toks: toks, i: 1}
-	if !p.accept("TABLE") {
-		return nil, errs.E(errs.Unimplemented, "UNSUPPORTED_STATEMENT", "only ALTER TABLE is supported")
+	view := p.accept("VIEW")
+	if !view && !p.accept("TABLE") {
+		return nil, errs.E(errs.Unimplemented, "UNSUPPORTED_STATEMENT", "only ALTER TABLE and ALTER VIEW … RENAME TO are supported")
 	}
 	parts, err := p.name()
 	if err != nil {
@@ -553,24 +633,19 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.accept("RENAME", "TO") {
+		return st.renameTable(ctx, p, full, view)
+	}
+	if view {
+		return nil, syntaxErr(st.text, p.peek().Pos, "unsupported ALTER VIEW clause "+tokText(p.peek())+"; supported: RENAME TO")
+	}
 	switch {
 	case p.accept("SET", "ROW", "FILTER"):
-		fn, err := p.name()
+		rf, err := st.rowFilterClause(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		if err := p.expect("ON"); err != nil {
-			return nil, err
-		}
-		cols, err := p.identList()
-		if err != nil {
-			return nil, err
-		}
-		fnFull, err := st.scope(ctx).qualify(fn)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := st.e.cat.SetRowFilter(ctx, full, &catalog.RowFilter{FunctionName: fnFull, InputColumnNames: cols}); err != nil {
+		if _, err := st.e.cat.SetRowFilter(ctx, full, rf); err != nil {
 			return nil, err
 		}
 		return okResult(), nil
@@ -586,21 +661,11 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 		}
 		switch {
 		case p.accept("SET", "MASK"):
-			fn, err := p.name()
+			m, err := st.maskClause(ctx, p)
 			if err != nil {
 				return nil, err
 			}
-			var using []string
-			if p.accept("USING", "COLUMNS") {
-				if using, err = p.identList(); err != nil {
-					return nil, err
-				}
-			}
-			fnFull, err := st.scope(ctx).qualify(fn)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := st.e.cat.SetColumnMask(ctx, full, col, &catalog.ColumnMask{FunctionName: fnFull, UsingColumnNames: using}); err != nil {
+			if _, err := st.e.cat.SetColumnMask(ctx, full, col, m); err != nil {
 				return nil, err
 			}
 			return okResult(), nil
@@ -614,7 +679,10 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := st.e.cat.UpdateTable(ctx, full, catalog.TableUpdate{Columns: []catalog.ColumnUpdate{{Name: col, Comment: &c}}}); err != nil {
+			if err := p.end(); err != nil {
+				return nil, err
+			}
+			if err := st.commentColumn(ctx, full, col, c); err != nil {
 				return nil, err
 			}
 			return okResult(), nil
@@ -625,20 +693,17 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return st.alterDelta(ctx, parts, alteration{op: "SET TBLPROPERTIES", props: props,
-			change: func(md *delta.Metadata, s *delta.StructType, _ []catalog.ColumnInfo) (*delta.StructType, error) {
-				conf := map[string]string{}
-				for k, v := range md.Configuration {
-					conf[k] = v
-				}
-				for k, v := range props {
-					if strings.HasPrefix(k, "delta.") {
-						conf[k] = v
-					}
-				}
-				md.Configuration = conf
-				return s, nil
-			}})
+		return st.alterDelta(ctx, parts, setProperties(props))
+	case p.accept("UNSET", "TBLPROPERTIES"):
+		ifExists := p.accept("IF", "EXISTS")
+		keys, err := propKeys(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.end(); err != nil {
+			return nil, err
+		}
+		return st.alterDelta(ctx, parts, unsetProperties(full, keys, ifExists))
 	case p.accept("ADD", "COLUMNS") || p.accept("ADD", "COLUMN"):
 		paren := p.peek().Text == "("
 		if paren {
@@ -733,7 +798,7 @@ func (st *stmt) runAlter(ctx context.Context, toks []token) (*Result, error) {
 				return ns, nil
 			}})
 	}
-	return nil, syntaxErr(st.text, p.peek().Pos, "unsupported ALTER TABLE clause "+tokText(p.peek())+"; supported: ADD COLUMNS, RENAME COLUMN, SET TBLPROPERTIES, SET/DROP ROW FILTER, ALTER COLUMN … SET/DROP MASK")
+	return nil, syntaxErr(st.text, p.peek().Pos, "unsupported ALTER TABLE clause "+tokText(p.peek())+"; supported: ADD COLUMNS, RENAME COLUMN, RENAME TO, SET/UNSET TBLPROPERTIES, SET/DROP ROW FILTER, ALTER COLUMN … SET/DROP MASK, ALTER COLUMN … COMMENT")
 }
 
 // mapColumns gives every field of ns (nested struct fields included) that
@@ -834,7 +899,10 @@ type alteration struct {
 	change   func(md *delta.Metadata, s *delta.StructType, cols []catalog.ColumnInfo) (*delta.StructType, error)
 	comments map[string]string // comments of added columns, by name
 	renamed  map[string]string // RENAME COLUMN: old name → new name
-	props    map[string]string // SET TBLPROPERTIES: the catalog's properties
+	// props, when set, returns the catalog's new properties from its
+	// current ones (old) and the Delta configuration before the change
+	// (conf); it runs before change.
+	props func(old, conf map[string]string) (map[string]string, error)
 }
 
 // alterDelta commits a metadata change to the table's Delta log, then makes
@@ -874,6 +942,12 @@ func (st *stmt) alterDelta(ctx context.Context, parts []string, a alteration) (*
 		return nil, err
 	}
 	md := *txn.Metadata()
+	var props map[string]string
+	if a.props != nil {
+		if props, err = a.props(tg.info.Properties, md.Configuration); err != nil {
+			return nil, err
+		}
+	}
 	ns, err := a.change(&md, tg.snap.Schema(), tg.info.Columns)
 	if err != nil {
 		return nil, err
@@ -884,7 +958,7 @@ func (st *stmt) alterDelta(ctx context.Context, parts []string, a alteration) (*
 	} else {
 		ns = mapColumns(tg.snap.Schema(), ns, &md, st.e.o.NewID)
 	}
-	u := catalog.TableUpdate{Properties: a.props,
+	u := catalog.TableUpdate{Properties: props,
 		Schema: &catalog.SchemaChange{Columns: catalogColumns(ns, tg.snap.PartitionColumns(), a.comments), Renamed: a.renamed}}
 	if err := u.Schema.Apply(&catalog.TableInfo{FullName: full, Columns: tg.info.Columns, RowFilter: tg.info.RowFilter}); err != nil {
 		return nil, err
@@ -927,7 +1001,13 @@ func (st *stmt) runComment(ctx context.Context, toks []token) (*Result, error) {
 	}
 	kind := p.next().upper()
 	st.kind = "COMMENT ON " + kind
-	parts, err := p.name()
+	var parts []string
+	var err error
+	if kind == "COLUMN" {
+		parts, err = columnRef(p)
+	} else {
+		parts, err = p.name()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -958,8 +1038,14 @@ func (st *stmt) runComment(ctx context.Context, toks []token) (*Result, error) {
 			return nil, qerr
 		}
 		_, err = st.e.cat.UpdateTable(ctx, full, catalog.TableUpdate{Comment: &c})
+	case "COLUMN":
+		full, qerr := st.scope(ctx).qualify(parts[:len(parts)-1])
+		if qerr != nil {
+			return nil, qerr
+		}
+		err = st.commentColumn(ctx, full, parts[len(parts)-1], c)
 	default:
-		return nil, syntaxErr(st.text, toks[2].Pos, "expected CATALOG, SCHEMA or TABLE after COMMENT ON")
+		return nil, syntaxErr(st.text, toks[2].Pos, "expected CATALOG, SCHEMA, TABLE or COLUMN after COMMENT ON")
 	}
 	if err != nil {
 		return nil, err
@@ -994,11 +1080,7 @@ func (st *stmt) runDescribe(ctx context.Context, toks []token) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	full, err := st.scope(ctx).qualify(parts)
-	if err != nil {
-		return nil, err
-	}
-	ti, err := st.resolveTable(ctx, full, catalog.PrivSelect)
+	full, ti, err := st.describable(ctx, parts)
 	if err != nil {
 		return nil, err
 	}
@@ -1095,27 +1177,47 @@ func nullable(s string) any {
 	return s
 }
 
+// allPages calls list with each page token in turn, from the first page
+// until list returns no next token.
+func allPages(list func(catalog.Page) (next string, err error)) error {
+	page := catalog.Page{}
+	for {
+		next, err := list(page)
+		if err != nil || next == "" {
+			return err
+		}
+		page.Token = next
+	}
+}
+
 // runShow handles SHOW CATALOGS, SHOW SCHEMAS [IN c], SHOW TABLES [IN c.s],
-// SHOW GRANTS [principal] ON <type> name.
+// SHOW GRANTS [principal] ON <type> name, SHOW COLUMNS, SHOW CREATE TABLE
+// and SHOW FUNCTIONS (see show.go).
 func (st *stmt) runShow(ctx context.Context, toks []token) (*Result, error) {
 	p := &parser{st: st, toks: toks, i: 1}
 	switch {
+	case p.accept("COLUMNS"):
+		return st.showColumns(ctx, p)
+	case p.accept("CREATE", "TABLE"):
+		st.kind = "SHOW CREATE TABLE"
+		return st.showCreateTable(ctx, p)
+	case p.accept("FUNCTIONS"), p.accept("USER", "FUNCTIONS"), p.accept("ALL", "FUNCTIONS"):
+		st.kind = "SHOW FUNCTIONS"
+		return st.showFunctions(ctx, p)
+	case p.accept("SYSTEM", "FUNCTIONS"):
+		return nil, errs.E(errs.Unimplemented, "UNSUPPORTED_STATEMENT", "SHOW SYSTEM FUNCTIONS is not supported: Lakebox lists the catalog's SQL functions (SHOW USER FUNCTIONS), not the built-in ones")
 	case p.accept("CATALOGS"):
 		res := &Result{Columns: strCols("catalog")}
-		page := catalog.Page{}
-		for {
+		if err := allPages(func(page catalog.Page) (string, error) {
 			l, err := st.e.cat.ListCatalogs(ctx, page)
-			if err != nil {
-				return nil, err
-			}
 			for _, c := range l.Catalogs {
 				res.Rows = append(res.Rows, []any{c.Name})
 			}
-			if l.NextPageToken == "" {
-				return res, nil
-			}
-			page.Token = l.NextPageToken
+			return l.NextPageToken, err
+		}); err != nil {
+			return nil, err
 		}
+		return res, nil
 	case p.accept("SCHEMAS"), p.accept("DATABASES"):
 		c := st.sess.Catalog
 		if p.accept("IN") || p.accept("FROM") {
@@ -1126,20 +1228,16 @@ func (st *stmt) runShow(ctx context.Context, toks []token) (*Result, error) {
 			c = n[0]
 		}
 		res := &Result{Columns: strCols("databaseName")}
-		page := catalog.Page{}
-		for {
+		if err := allPages(func(page catalog.Page) (string, error) {
 			l, err := st.e.cat.ListSchemas(ctx, c, page)
-			if err != nil {
-				return nil, err
-			}
 			for _, s := range l.Schemas {
 				res.Rows = append(res.Rows, []any{s.Name})
 			}
-			if l.NextPageToken == "" {
-				return res, nil
-			}
-			page.Token = l.NextPageToken
+			return l.NextPageToken, err
+		}); err != nil {
+			return nil, err
 		}
+		return res, nil
 	case p.accept("TABLES"), p.accept("VIEWS"):
 		c, s := st.sess.Catalog, st.sess.Schema
 		if p.accept("IN") || p.accept("FROM") {
@@ -1154,20 +1252,16 @@ func (st *stmt) runShow(ctx context.Context, toks []token) (*Result, error) {
 			}
 		}
 		res := &Result{Columns: []Column{{Name: "database", Type: "STRING", TypeText: "string"}, {Name: "tableName", Type: "STRING", TypeText: "string"}, {Name: "isTemporary", Type: "BOOLEAN", TypeText: "boolean"}}}
-		page := catalog.Page{}
-		for {
+		if err := allPages(func(page catalog.Page) (string, error) {
 			l, err := st.e.cat.ListTables(ctx, c, s, page)
-			if err != nil {
-				return nil, err
-			}
 			for _, t := range l.Tables {
 				res.Rows = append(res.Rows, []any{s, t.Name, false})
 			}
-			if l.NextPageToken == "" {
-				return res, nil
-			}
-			page.Token = l.NextPageToken
+			return l.NextPageToken, err
+		}); err != nil {
+			return nil, err
 		}
+		return res, nil
 	case p.accept("GRANTS"), p.accept("GRANT"):
 		principal := ""
 		if p.peek().upper() != "ON" {
@@ -1201,7 +1295,7 @@ func (st *stmt) runShow(ctx context.Context, toks []token) (*Result, error) {
 		}
 		return res, nil
 	}
-	return nil, syntaxErr(st.text, p.peek().Pos, "expected CATALOGS, SCHEMAS, TABLES or GRANTS after SHOW")
+	return nil, syntaxErr(st.text, p.peek().Pos, "expected CATALOGS, SCHEMAS, TABLES, GRANTS, COLUMNS, CREATE TABLE or FUNCTIONS after SHOW")
 }
 
 // securable parses "<type> name" after ON in GRANT/REVOKE/SHOW GRANTS.

@@ -111,13 +111,20 @@ func (st *stmt) touch(full string) {
 	st.touched = append(st.touched, full)
 }
 
+// lookupTable returns a table or view the caller may see, without
+// checking a privilege on it (the catalog checks the operation's).
+func (st *stmt) lookupTable(ctx context.Context, full string) (catalog.TableInfo, error) {
+	ti, err := st.e.cat.ResolveTable(ctx, full)
+	if errs.Is(err, errs.NotFound) {
+		return ti, errs.E(errs.NotFound, "TABLE_OR_VIEW_NOT_FOUND", "table or view %s was not found", full)
+	}
+	return ti, err
+}
+
 // resolveTable resolves and authorizes a table or view.
 func (st *stmt) resolveTable(ctx context.Context, full string, p catalog.Privilege) (catalog.TableInfo, error) {
-	ti, err := st.e.cat.ResolveTable(ctx, full)
+	ti, err := st.lookupTable(ctx, full)
 	if err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return ti, errs.E(errs.NotFound, "TABLE_OR_VIEW_NOT_FOUND", "table or view %s was not found", full)
-		}
 		return ti, err
 	}
 	if err := st.e.cat.Authorize(ctx, catalog.TypeTable, full, p); err != nil {

@@ -83,6 +83,8 @@ func (st *stmt) run(ctx context.Context) (*Result, error) {
 		return st.runInsert(ctx, toks)
 	case "DELETE", "UPDATE", "MERGE":
 		return st.runDML(ctx, toks)
+	case "TRUNCATE":
+		return st.runTruncate(ctx, toks)
 	case "COPY":
 		if kw(1) == "INTO" {
 			st.kind = "COPY INTO"

@@ -55,33 +55,48 @@ func duckType(t delta.DataType) string {
 	return "VARCHAR"
 }
 
-// sqlTypeText renders a Delta type in Databricks SQL spelling.
-func sqlTypeText(t delta.DataType) string {
+// sqlTypeText renders a Delta type in Databricks SQL spelling, as DESCRIBE
+// shows it (int, struct<a:int>).
+func sqlTypeText(t delta.DataType) string { return typeText(t, false) }
+
+// ddlTypeText renders a Delta type as SHOW CREATE TABLE writes it (INT,
+// STRUCT<a: INT>), with struct field names quoted where needed.
+func ddlTypeText(t delta.DataType) string { return typeText(t, true) }
+
+func typeText(t delta.DataType, ddl bool) string {
+	kw, sep := func(s string) string { return s }, ","
+	if ddl {
+		kw, sep = strings.ToUpper, ", "
+	}
 	switch x := t.(type) {
 	case *delta.PrimitiveType:
 		switch x.Name {
 		case "integer":
-			return "int"
+			return kw("int")
 		case "long":
-			return "bigint"
+			return kw("bigint")
 		case "short":
-			return "smallint"
+			return kw("smallint")
 		case "byte":
-			return "tinyint"
+			return kw("tinyint")
 		}
-		return x.Name
+		return kw(x.Name)
 	case *delta.DecimalType:
-		return fmt.Sprintf("decimal(%d,%d)", x.Precision, x.Scale)
+		return kw(fmt.Sprintf("decimal(%d,%d)", x.Precision, x.Scale))
 	case *delta.ArrayType:
-		return "array<" + sqlTypeText(x.ElementType) + ">"
+		return kw("array") + "<" + typeText(x.ElementType, ddl) + ">"
 	case *delta.MapType:
-		return "map<" + sqlTypeText(x.KeyType) + "," + sqlTypeText(x.ValueType) + ">"
+		return kw("map") + "<" + typeText(x.KeyType, ddl) + sep + typeText(x.ValueType, ddl) + ">"
 	case *delta.StructType:
 		var fs []string
 		for _, f := range x.Fields {
-			fs = append(fs, f.Name+":"+sqlTypeText(f.Type))
+			if ddl {
+				fs = append(fs, ddlIdent(f.Name)+": "+typeText(f.Type, ddl))
+			} else {
+				fs = append(fs, f.Name+":"+typeText(f.Type, ddl))
+			}
 		}
-		return "struct<" + strings.Join(fs, ",") + ">"
+		return kw("struct") + "<" + strings.Join(fs, sep) + ">"
 	}
 	return t.String()
 }
