@@ -113,7 +113,7 @@ func (st *stmt) run(ctx context.Context) (*Result, error) {
 		"FORCE", "UPDATE_EXTENSIONS", "BEGIN", "COMMIT", "ROLLBACK", "ABORT", "VACUUM_DUCK", "PREPARE", "EXECUTE", "DEALLOCATE", "SUMMARIZE", "PIVOT", "UNPIVOT":
 		return nil, denied("%s statements are not allowed in Lakebox SQL", kw(0))
 	}
-	return nil, syntaxErr(st.text, toks[0].Pos, "unknown statement "+toks[0].Text+"; supported: SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, COPY INTO, CREATE, DROP, ALTER, COMMENT ON, DESCRIBE, SHOW, USE, GRANT, REVOKE, OPTIMIZE, VACUUM, RESTORE")
+	return nil, syntaxErr(st.text, toks[0].Pos, "unknown statement "+toks[0].Text+"; supported: SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, COPY INTO, TRUNCATE, CREATE, DROP, ALTER, COMMENT ON, DESCRIBE, SHOW, USE, GRANT, REVOKE, OPTIMIZE, VACUUM, RESTORE")
 }
 
 // runQuery binds and runs a query.

@@ -63,7 +63,7 @@ UNRESOLVED_COLUMN: Binder Error: Referenced column "nosuchcol" not found in FROM
 statement error
 SELEC * FROM sales
 ----
-PARSE_SYNTAX_ERROR: syntax error at line 1, position 1: unknown statement SELEC; supported: SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, COPY INTO, CREATE, DROP, ALTER, COMMENT ON, DESCRIBE, SHOW, USE, GRANT, REVOKE, OPTIMIZE, VACUUM, RESTORE
+PARSE_SYNTAX_ERROR: syntax error at line 1, position 1: unknown statement SELEC; supported: SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, COPY INTO, TRUNCATE, CREATE, DROP, ALTER, COMMENT ON, DESCRIBE, SHOW, USE, GRANT, REVOKE, OPTIMIZE, VACUUM, RESTORE
 
 statement error
 SELECT * FROM sales VERSION AS OF 99
