@@ -109,7 +109,10 @@ func dialectEdits(toks []token) []edit {
 			edits = append(edits, edit{t.Pos, toks[i+1].End, "CAST(("}, edit{toks[closing].Pos, toks[closing].End, ") AS " + castFunctions[u] + ")"})
 		case u == "ARRAY" && (len(args) == 0 || toks[args[0][0]].upper() != "SELECT"):
 			edits = append(edits, edit{t.Pos, t.End, "list_value"})
-		case u == "MAP" && len(args)%2 == 0 && (len(args) == 0 || toks[args[0][0]].Text != "["):
+		case u == "MAP" && len(args)%2 == 0 && (len(args) != 2 || args[0][0] == args[0][1] && (toks[args[0][0]].Kind == tkString || toks[args[0][0]].Kind == tkNumber)):
+			// Spark's map(k1, v1, k2, v2, …); with two arguments it is
+			// DuckDB's map(keys, values) unless the first is a scalar
+			// literal.
 			edits = append(edits, edit{t.Pos, toks[i+1].End, "MAP {"}, edit{toks[closing].Pos, toks[closing].End, "}"})
 			for k := 0; k < len(args); k += 2 {
 				comma := toks[args[k][1]+1] // the comma after a key

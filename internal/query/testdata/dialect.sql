@@ -129,3 +129,9 @@ SELECT current_catalog() AS c, current_schema() AS s
 ----
 c	s
 main	other
+
+query
+SELECT map(['a', 'b'], [1, 2]) AS duck, map(list_value('x'), list_value(9)) AS duck2, map('a', 1, 'b', 2) AS spark, map('c', 3) AS spark2
+----
+duck	duck2	spark	spark2
+{a:1,b:2}	{x:9}	{a:1,b:2}	{c:3}
