@@ -49,7 +49,9 @@ The statements come from the argument, from -f FILE, or from standard input;
 several statements are separated by ';' and run in order. With no statement
 and a terminal on standard input (or with --interactive) an interactive
 shell starts: statements end with ';' and may span lines, USE CATALOG and
-USE SCHEMA persist, \q quits, and history is kept in ~/.lakebox/sql_history.
+USE SCHEMA persist, \q quits. On a terminal lines are editable and Up/Down
+recall earlier statements (kept in ~/.lakebox/sql_history); Ctrl-C clears
+the line or interrupts a running statement, Ctrl-D on an empty line quits.
 
 Results are fetched, chunk by chunk, through the external links the server
 signs (--disposition EXTERNAL_LINKS) in Apache Arrow (--result-format
@@ -414,20 +416,26 @@ func hasSQL(s string) bool {
 // quits.
 func (s *sqlSession) shell(ctx context.Context, in io.Reader) error {
 	env := s.g.env
-	hist := s.openHistory()
+	hist, histPath := s.openHistory()
 	if hist != nil {
 		defer hist.Close()
 	}
+	var lines lineReader = plainLines{bufio.NewReader(in), env.Stderr}
+	recall := &sqlHistory{}
+	if f, ok := in.(*os.File); ok && isTerminal(in) {
+		if histPath != "" {
+			recall = loadHistory(histPath)
+		}
+		lines = newTermLines(f, env.Stderr, int(f.Fd()), recall)
+	}
 	fmt.Fprintln(env.Stderr, `Lakebox SQL shell. End statements with ';'. \q quits.`)
-	r := bufio.NewReader(in)
 	var buf strings.Builder
 	for {
-		if buf.Len() == 0 {
-			fmt.Fprintf(env.Stderr, "%s> ", s.where())
-		} else {
-			fmt.Fprint(env.Stderr, "    -> ")
+		prompt := s.where() + "> "
+		if buf.Len() > 0 {
+			prompt = "    -> "
 		}
-		line, err := r.ReadString('\n')
+		line, err := lines.Line(prompt)
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read input: %w", err)
 		}
@@ -446,8 +454,10 @@ func (s *sqlSession) shell(ctx context.Context, in io.Reader) error {
 		buf.Reset()
 		buf.WriteString(strings.TrimLeft(rest, "\n"))
 		for _, st := range stmts {
+			one := strings.Join(strings.Fields(st), " ") + ";"
+			recall.push(one)
 			if hist != nil {
-				fmt.Fprintln(hist, strings.Join(strings.Fields(st), " ")+";")
+				fmt.Fprintln(hist, one)
 			}
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 			err := s.run(sctx, st)
@@ -477,19 +487,21 @@ func (s *sqlSession) where() string {
 	return c + "." + sc
 }
 
-// openHistory opens ~/.lakebox/sql_history for appending (nil when there
-// is no home directory or it cannot be written).
-func (s *sqlSession) openHistory() *os.File {
+// openHistory opens ~/.lakebox/sql_history for appending and returns it
+// with its path (nil and "" when there is no home directory or it cannot
+// be written).
+func (s *sqlSession) openHistory() (*os.File, string) {
 	if s.g.env.Home == "" {
-		return nil
+		return nil, ""
 	}
 	dir := filepath.Join(s.g.env.Home, ".lakebox")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil
+		return nil, ""
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "sql_history"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	path := filepath.Join(dir, "sql_history")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
-	return f
+	return f, path
 }
