@@ -80,7 +80,7 @@ func (st *catalogStorage) RemoveAll(_ context.Context, u string) error {
 func (a *App) openCatalog(ctx context.Context) error {
 	wh := warehouseURL(a.Config)
 	var s3 *catalog.StaticCredentials
-	if strings.HasPrefix(wh, "s3://") && a.Config.S3AccessKey != "" {
+	if strings.HasPrefix(wh, "s3://") && a.Config.S3AccessKey != "" && a.Config.S3VendStatic {
 		s3 = &catalog.StaticCredentials{AccessKeyID: a.Config.S3AccessKey, SecretAccessKey: a.Config.S3SecretKey}
 	}
 	retention := a.Config.DropRetention

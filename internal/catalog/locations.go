@@ -256,15 +256,21 @@ func (s *Service) DeleteExternalLocation(ctx context.Context, name string, force
 }
 
 // vend builds temporary credentials for loc. For s3:// storage it returns
-// the configured static key pair: it is not scoped down to loc, so every
-// caller who passes the privilege check receives the server's key pair
-// (a documented limitation until STS/AssumeRole vending exists).
-func (s *Service) vend(loc string) TemporaryCredentials {
+// the configured static key pair, which is not scoped down to loc: every
+// caller who passes the privilege check receives the server's key pair, so
+// it is only vended when the operator opted in (Options.S3); otherwise an
+// s3:// location is refused (STS/AssumeRole vending scoped to the
+// location does not exist yet). Local locations need no credentials.
+func (s *Service) vend(loc string) (TemporaryCredentials, error) {
 	tc := TemporaryCredentials{URL: loc, ExpirationTime: s.o.Now().Add(s.o.CredentialTTL).UnixMilli()}
-	if strings.HasPrefix(loc, "s3://") && s.o.S3 != nil {
+	if strings.HasPrefix(loc, "s3://") {
+		if s.o.S3 == nil {
+			return TemporaryCredentials{}, errs.E(errs.FailedPrecondition, "CREDENTIAL_VENDING_DISABLED",
+				"this server does not vend credentials for %s: it has no way to scope them to the location; read the data through Lakebox (SQL, the files API), or start the server with --s3-vend-static-credentials to hand out its own, unscoped S3 key pair", loc)
+		}
 		tc.AwsTempCredentials = &AwsCredentials{AccessKeyID: s.o.S3.AccessKeyID, SecretAccessKey: s.o.S3.SecretAccessKey}
 	}
-	return tc
+	return tc, nil
 }
 
 // TableCredentials vends credentials for a table's storage. READ needs
@@ -296,7 +302,7 @@ func (s *Service) TableCredentials(ctx context.Context, tableID, operation strin
 	if a.rec().Location == "" {
 		return TemporaryCredentials{}, precondition("table '%s' has no storage location", a.rec().FullName)
 	}
-	return s.vend(a.rec().Location), nil
+	return s.vend(a.rec().Location)
 }
 
 // explicit checks usage gates and, unless the principal owns the leaf
@@ -351,7 +357,7 @@ func (s *Service) VolumeCredentials(ctx context.Context, volumeID, operation str
 	if err != nil {
 		return TemporaryCredentials{}, err
 	}
-	return s.vend(a.rec().Location), nil
+	return s.vend(a.rec().Location)
 }
 
 // ModelVersionCredentials vends credentials for a model version's
@@ -385,7 +391,7 @@ func (s *Service) ModelVersionCredentials(ctx context.Context, catalog, schema, 
 	if operation == OpReadWriteModelVersion && v.Status != VersionPending {
 		return TemporaryCredentials{}, precondition("model version %d is %s; write credentials are only vended while PENDING_REGISTRATION", version, v.Status)
 	}
-	return s.vend(v.Location), nil
+	return s.vend(v.Location)
 }
 
 // PathCredentials vends credentials for a URL under an external location:
@@ -420,5 +426,5 @@ func (s *Service) PathCredentials(ctx context.Context, rawURL, operation string)
 			return TemporaryCredentials{}, err
 		}
 	}
-	return s.vend(u), nil
+	return s.vend(u)
 }

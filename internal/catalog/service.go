@@ -33,8 +33,9 @@ type Directory interface {
 	Lookup(ctx context.Context, name string) (*auth.Identity, error)
 }
 
-// StaticCredentials is an S3 key pair vended by the temporary-credentials
-// endpoints for s3:// warehouses (see TemporaryCredentials' limitation).
+// StaticCredentials is the server's S3 key pair, vended by the
+// temporary-credentials endpoints for s3:// locations when the operator
+// opted in (it is not scoped to the location; see Service.vend).
 type StaticCredentials struct {
 	AccessKeyID     string
 	SecretAccessKey string
@@ -49,7 +50,9 @@ type Options struct {
 	Retention time.Duration
 	// CredentialTTL is the lifetime of vended credentials (default 1 hour).
 	CredentialTTL time.Duration
-	// S3 is vended for s3:// storage; nil vends no cloud credentials.
+	// S3 is vended for s3:// storage (the server's own key pair: an
+	// explicit opt-in, --s3-vend-static-credentials); nil refuses to vend
+	// credentials for s3:// locations.
 	S3 *StaticCredentials
 	// Now is the clock (default time.Now).
 	Now func() time.Time

@@ -20,16 +20,19 @@ import (
 
 // Server is the configuration of `lakebox server`.
 type Server struct {
-	ConfigFile      string
-	Addr            string
-	DataDir         string
-	Metastore       string
-	Warehouse       string
-	S3Endpoint      string
-	S3Region        string
-	S3AccessKey     string
-	S3SecretKey     string
-	S3PathStyle     bool
+	ConfigFile  string
+	Addr        string
+	DataDir     string
+	Metastore   string
+	Warehouse   string
+	S3Endpoint  string
+	S3Region    string
+	S3AccessKey string
+	S3SecretKey string
+	S3PathStyle bool
+	// S3VendStatic lets the Unity Catalog temporary-credentials APIs hand
+	// out the server's own S3 key pair (unscoped) for s3:// storage.
+	S3VendStatic    bool
 	LogLevel        string
 	LogFormat       string
 	MaxBodyBytes    int64
@@ -63,6 +66,7 @@ func (c *Server) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.S3AccessKey, "s3-access-key", "", "S3 access key id (or env AWS_ACCESS_KEY_ID)")
 	fs.StringVar(&c.S3SecretKey, "s3-secret-key", "", "S3 secret access key (or env AWS_SECRET_ACCESS_KEY; prefer env or the config file to keep it out of process listings)")
 	fs.BoolVar(&c.S3PathStyle, "s3-path-style", false, "use path-style S3 addressing (needed by most self-hosted S3 servers)")
+	fs.BoolVar(&c.S3VendStatic, "s3-vend-static-credentials", false, "let the Unity Catalog temporary-credentials APIs return the server's own S3 key pair for s3:// tables, volumes and paths (NOT scoped to the location: anyone granted one table can read the whole bucket; off by default, so those APIs refuse s3:// locations)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 64<<20, "largest accepted request body in bytes")
