@@ -114,6 +114,15 @@ func TestBenchmarks(t *testing.T) {
 	}
 	t.Logf("selective query on %d-file partitioned table: Lakebox (pruned) %v; DuckDB over every file %v; ratio %.3fx", len(pf), tSel, tAll, tSel.Seconds()/tAll.Seconds())
 
+	// 4b. MERGE into one partition of the partitioned table: dynamic file
+	// pruning reads that partition's files; the baseline is the same MERGE
+	// with a NOT MATCHED BY SOURCE clause that changes nothing but makes
+	// every file a candidate.
+	merge := fmt.Sprintf("MERGE INTO parts t USING (SELECT range AS id, 7 AS p FROM range(7, %d, 1000)) s ON t.p = s.p AND t.id = s.id WHEN MATCHED THEN UPDATE SET v = t.v + 1", min(n, 2_000_000))
+	tPruned := timeIt(func() { env.mustExec(t, "admin", nil, merge) })
+	tEvery := timeIt(func() { env.mustExec(t, "admin", nil, merge+" WHEN NOT MATCHED BY SOURCE AND false THEN DELETE") })
+	t.Logf("MERGE into one partition of the %d-file table: pruned %v; every file %v; ratio %.3fx", len(pf), tPruned, tEvery, tPruned.Seconds()/tEvery.Seconds())
+
 	// 5. A query on a version 1,000 commits back.
 	env.mustExec(t, "admin", nil, "CREATE TABLE hist (id BIGINT)")
 	ti, err := env.cat.ResolveTable(env.ctx("admin"), "main.default.hist")

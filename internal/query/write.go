@@ -601,6 +601,10 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 		edits = append(edits, edit{nameEnd, nameEnd, " AS " + quoteIdent(binding)})
 	}
 	readWhole := verb == "MERGE"
+	// MERGE: the source and ON spans, and whether a clause acts on target
+	// rows without a match (which rules out pruning target files).
+	var mergeSrc, mergeOn edit
+	bySource := false
 	switch verb {
 	case "DELETE":
 		pr.lit("SELECT 1 FROM ")
@@ -656,6 +660,7 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 			return nil, err
 		}
 		ss, se := p.skipBalanced(func(t token) bool { return t.upper() == "ON" })
+		mergeSrc = edit{Pos: ss, End: se}
 		srcAlias := ""
 		if se > ss {
 			last := p.toks[p.i-1]
@@ -665,6 +670,7 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 			return nil, err
 		}
 		os_, oe := p.skipBalanced(func(t token) bool { return t.upper() == "WHEN" })
+		mergeOn = edit{Pos: os_, End: oe}
 		var items []edit // spans of expressions to include in the probe
 		for p.accept("WHEN") {
 			notMatched := p.accept("NOT")
@@ -672,7 +678,7 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 				return nil, err
 			}
 			if p.accept("BY") {
-				p.next()
+				bySource = bySource || p.next().upper() == "SOURCE"
 			}
 			if p.accept("AND") {
 				s, e := p.skipBalanced(func(t token) bool { return t.upper() == "THEN" })
@@ -792,10 +798,19 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	edits = append(edits, more...)
 	dml := applyEdits(pre, edits) + " RETURNING __lbx_file"
 
+	in, err := st.openFor(ctx, tg)
+	if err != nil {
+		return nil, err
+	}
+	defer in.close()
 	// Candidate files.
 	var filter delta.Predicate
 	if !readWhole {
 		if filter, err = pruningFilter(&tg.info, tg.snap, tg.snap, preds); err != nil {
+			return nil, err
+		}
+	} else if verb == "MERGE" && !bySource {
+		if filter, err = st.mergeKeyFilter(ctx, in, tg, pre, binding, mergeSrc, mergeOn, edits); err != nil {
 			return nil, err
 		}
 	}
@@ -811,11 +826,6 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := st.openFor(ctx, tg)
-	if err != nil {
-		return nil, err
-	}
-	defer in.close()
 	load, rewrite := dmlWorkspace(schema, pol, raw)
 	for _, q := range load {
 		if err := in.exec(ctx, q); err != nil {
@@ -870,7 +880,9 @@ func (st *stmt) runDML(ctx context.Context, toks []token) (*Result, error) {
 	txn.RemoveFiles(removes...)
 	txn.AddFiles(adds...)
 	if _, err := st.commit(ctx, tg, txn, delta.Operation{Name: verb, Metrics: map[string]int64{"numAffectedRows": n,
-		"numRemovedFiles": int64(len(removes)), "numAddedFiles": int64(len(adds))}}, nil); err != nil {
+		"numRemovedFiles": int64(len(removes)), "numAddedFiles": int64(len(adds)),
+		// Files read after pruning, of the table's files.
+		"numFilesScanned": int64(len(files)), "numFilesInTable": int64(len(tg.snap.Files()))}}, nil); err != nil {
 		return nil, err
 	}
 	return affected(n), nil
@@ -1011,3 +1023,144 @@ func isClauseKeyword(k string) bool {
 }
 
 var _ = sort.Strings
+
+// mergeKeyFilter is dynamic file pruning for MERGE: for each conjunct of
+// the ON condition of the form target.col = <expression over the source>,
+// it runs the source once in the statement's DuckDB for the expression's
+// minimum and maximum, and returns the predicate that keeps only target
+// files whose statistics (or partition values) overlap every such range:
+// no other file can hold a row that matches. Callers use it only without
+// WHEN NOT MATCHED BY SOURCE (which acts on target rows outside the
+// matches). Masked columns never prune (their statistics are raw values).
+// It returns nil — read every file — when nothing applies or the source
+// query fails (the statement then reports the error itself).
+func (st *stmt) mergeKeyFilter(ctx context.Context, in *instance, tg *target, pre, binding string, src, on edit, edits []edit) (delta.Predicate, error) {
+	toks, err := lex(pre[on.Pos:on.End])
+	if err != nil {
+		return nil, nil
+	}
+	masked, err := maskedFields(&tg.info, tg.snap, tg.snap)
+	if err != nil {
+		return nil, err
+	}
+	schema := tg.snap.Schema()
+	var cols, exprs []string
+	for _, c := range topLevelConjuncts(toks) {
+		col, expr, ok := keyEquality(c, binding, pre[on.Pos:on.End])
+		if !ok || schema.Field(col) == nil || masked[strings.ToLower(col)] != nil {
+			continue
+		}
+		cols, exprs = append(cols, schema.Field(col).Name), append(exprs, expr)
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	// The source as bound for this statement: the edits inside its span.
+	var local []edit
+	for _, e := range edits {
+		switch {
+		case e.Pos >= src.Pos && e.End <= src.End:
+			local = append(local, edit{e.Pos - src.Pos, e.End - src.Pos, e.Text})
+		case e.End > src.Pos && e.Pos < src.End:
+			return nil, nil // an edit straddles the source: leave it alone
+		}
+	}
+	var sel []string
+	for _, x := range exprs {
+		sel = append(sel, "min("+x+")", "max("+x+")")
+	}
+	res, err := in.query(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+applyEdits(pre[src.Pos:src.End], local), 1)
+	if err != nil || len(res.Rows) != 1 {
+		return nil, nil
+	}
+	var preds []delta.Predicate
+	for i, c := range cols {
+		lo, hi := normalize(res.Rows[0][2*i]), normalize(res.Rows[0][2*i+1])
+		if lo == nil || hi == nil {
+			continue
+		}
+		p := &delta.And{Preds: []delta.Predicate{
+			&delta.Comparison{Column: c, Op: delta.OpGe, Value: lo},
+			&delta.Comparison{Column: c, Op: delta.OpLe, Value: hi},
+		}}
+		if _, err := tg.snap.Scan(delta.ScanOptions{Filter: p}); err == nil {
+			preds = append(preds, p)
+		}
+	}
+	if len(preds) == 0 {
+		return nil, nil
+	}
+	return &delta.And{Preds: preds}, nil
+}
+
+// topLevelConjuncts splits tokens at their top-level ANDs; a top-level OR
+// makes the whole condition one conjunct.
+func topLevelConjuncts(toks []token) [][]token {
+	var out [][]token
+	depth, start := 0, 0
+	for i, t := range toks {
+		switch t.Text {
+		case "(", "[":
+			depth++
+		case ")", "]":
+			depth--
+		}
+		if depth != 0 {
+			continue
+		}
+		switch t.upper() {
+		case "OR", "BETWEEN":
+			return [][]token{toks}
+		case "AND":
+			out = append(out, toks[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, toks[start:])
+}
+
+// keyEquality recognises "binding.col = expr" (either way round) where
+// expr names no column of the target (binding) and calls no function; it
+// returns col and expr's text (from text, which the tokens index).
+func keyEquality(c []token, binding, text string) (string, string, bool) {
+	eq := -1
+	for i, t := range c {
+		if t.Text == "=" {
+			if eq >= 0 {
+				return "", "", false
+			}
+			eq = i
+		}
+	}
+	if eq <= 0 || eq == len(c)-1 {
+		return "", "", false
+	}
+	targetCol := func(s []token) string {
+		if len(s) == 3 && s[1].Text == "." && s[0].ident() == strings.ToLower(binding) && (s[2].Kind == tkWord || s[2].Kind == tkQIdent) {
+			return s[2].ident()
+		}
+		return ""
+	}
+	sourceOnly := func(s []token) bool {
+		for i, t := range s {
+			if t.ident() == strings.ToLower(binding) && i+1 < len(s) && s[i+1].Text == "." {
+				return false
+			}
+			if t.Text == "(" && i > 0 && (s[i-1].Kind == tkWord || s[i-1].Kind == tkQIdent) {
+				return false
+			}
+			if u := t.upper(); u == "SELECT" || u == "CASE" {
+				return false
+			}
+		}
+		return true
+	}
+	l, r := c[:eq], c[eq+1:]
+	if col := targetCol(l); col != "" && sourceOnly(r) {
+		return col, text[r[0].Pos:r[len(r)-1].End], true
+	}
+	if col := targetCol(r); col != "" && sourceOnly(l) {
+		return col, text[l[0].Pos:l[len(l)-1].End], true
+	}
+	return "", "", false
+}
