@@ -89,6 +89,63 @@ type wnode struct {
 	lastLeaf  int // exclusive
 	stat      *colStat
 	path      string // dotted logical path for error messages
+	lk        leafKind
+	lo, hi    int64 // accepted range of an lkInt leaf
+}
+
+// leafKind is the conversion of a leaf's Go values, resolved once per plan
+// so shredding a value is one integer switch (not a type switch on the
+// Delta type and a string switch on its name).
+type leafKind uint8
+
+const (
+	lkUnknown leafKind = iota
+	lkLong
+	lkInt // integer, short, byte: int32 storage, range-checked
+	lkDouble
+	lkFloat
+	lkString
+	lkBinary
+	lkBool
+	lkDate
+	lkTimestamp
+	lkTimestampNTZ
+	lkDecimal
+)
+
+// setLeafKind resolves n.lk (and n.lo, n.hi) from n.dt.
+func (n *wnode) setLeafKind() {
+	switch t := n.dt.(type) {
+	case *DecimalType:
+		n.lk = lkDecimal
+	case *PrimitiveType:
+		switch t.Name {
+		case "long":
+			n.lk = lkLong
+		case "integer":
+			n.lk, n.lo, n.hi = lkInt, math.MinInt32, math.MaxInt32
+		case "short":
+			n.lk, n.lo, n.hi = lkInt, math.MinInt16, math.MaxInt16
+		case "byte":
+			n.lk, n.lo, n.hi = lkInt, math.MinInt8, math.MaxInt8
+		case "double":
+			n.lk = lkDouble
+		case "float":
+			n.lk = lkFloat
+		case "string":
+			n.lk = lkString
+		case "binary":
+			n.lk = lkBinary
+		case "boolean":
+			n.lk = lkBool
+		case "date":
+			n.lk = lkDate
+		case "timestamp":
+			n.lk = lkTimestamp
+		case "timestamp_ntz":
+			n.lk = lkTimestampNTZ
+		}
+	}
 }
 
 // parquetPlan is the compiled writer for one data schema.
@@ -97,6 +154,7 @@ type parquetPlan struct {
 	root   *wnode
 	leaves []*wnode
 	stats  []*colStat // per top-level field order, the roots of the stats tree
+	flat   bool       // every top-level column is a leaf (no struct, array or map)
 }
 
 // decimalBytes is the minimal FIXED_LEN_BYTE_ARRAY width for a precision.
@@ -205,11 +263,12 @@ func buildParquetPlan(schema *StructType, mode ColumnMappingMode, numIndexedCols
 				return nil, nil, err
 			}
 			node = ln
+			n.setLeafKind()
 			n.leaf = len(p.leaves)
 			p.leaves = append(p.leaves, n)
 			if !inRepeated {
 				if numIndexedCols < 0 || indexed < numIndexedCols {
-					n.stat = newLeafStat(name, dt)
+					n.stat = newLeafStat(name, n)
 				}
 				indexed++
 			}
@@ -250,6 +309,10 @@ func buildParquetPlan(schema *StructType, mode ColumnMappingMode, numIndexedCols
 	}
 	root.lastLeaf = len(p.leaves)
 	p.root = root
+	p.flat = len(p.leaves) == len(root.children)
+	for _, c := range root.children {
+		p.flat = p.flat && c.kind == wLeaf
+	}
 	p.schema = parquet.NewSchema("spark_schema", rg)
 	return p, nil
 }
@@ -306,6 +369,60 @@ type shredder struct {
 	rows   int64
 	dec    big.Int
 	decBuf []byte
+	// pending holds the statistics updates of the row being shredded,
+	// applied once the whole row is accepted: a rejected row must not
+	// widen min/max or count NULLs.
+	pending []statOp
+}
+
+type statOpKind uint8
+
+const (
+	statOpNull statOpKind = iota
+	statOpInt
+	statOpFloat
+	statOpString
+	statOpDecimal
+)
+
+// statOp is one deferred statistics update.
+type statOp struct {
+	st   *colStat
+	kind statOpKind
+	i    int64
+	f    float64
+	s    string
+	d    *big.Int
+}
+
+// commitStats applies the pending statistics updates of an accepted row.
+func (s *shredder) commitStats() {
+	for i := range s.pending {
+		op := &s.pending[i]
+		switch op.kind {
+		case statOpNull:
+			op.st.addNull()
+		case statOpInt:
+			op.st.addInt(op.i)
+		case statOpFloat:
+			op.st.addFloat(op.f)
+		case statOpString:
+			op.st.addString(op.s)
+		case statOpDecimal:
+			op.st.addDecimal(op.d)
+		}
+	}
+	s.pending = s.pending[:0]
+}
+
+// pendingStat queues a statistics update for st; the caller sets its
+// operand in place (building a statOp and copying it costs a
+// store-forwarding stall, see setLevels).
+func (s *shredder) pendingStat(st *colStat, kind statOpKind) *statOp {
+	s.pending = append(s.pending, statOp{})
+	op := &s.pending[len(s.pending)-1]
+	op.st, op.kind = st, kind
+	return op
 }
 
 func newShredder(p *parquetPlan) *shredder {
@@ -314,16 +431,32 @@ func newShredder(p *parquetPlan) *shredder {
 
 func (s *shredder) nulls(n *wnode, rep, def int) {
 	for l := n.firstLeaf; l < n.lastLeaf; l++ {
-		s.cols[l] = append(s.cols[l], parquet.Value{}.Level(rep, def, l))
+		s.cols[l] = append(s.cols[l], parquet.Value{})
+		setLevels(&s.cols[l][len(s.cols[l])-1], rep, def, l)
 	}
 }
 
 // addRow shreds one row of the data schema. On error nothing of the row is
-// kept.
+// kept, in the columns or in the statistics.
 func (s *shredder) addRow(r Row) error {
 	root := s.plan.root
 	if len(r) != len(root.children) {
 		return errs.E(errs.Invalid, ReasonSchemaMismatch, "row has %d values but the data schema has %d columns", len(r), len(root.children))
+	}
+	if s.plan.flat {
+		// Every column is a leaf: each took exactly one value.
+		for i, c := range root.children {
+			if err := s.leaf(c, r[i], 0, 0); err != nil {
+				for j := 0; j < i; j++ {
+					s.cols[j] = s.cols[j][:len(s.cols[j])-1]
+				}
+				s.pending = s.pending[:0]
+				return err
+			}
+		}
+		s.commitStats()
+		s.rows++
+		return nil
 	}
 	mark := make([]int, 0, 8)
 	if len(s.cols) <= 8 {
@@ -341,10 +474,50 @@ func (s *shredder) addRow(r Row) error {
 			for j := range s.cols {
 				s.cols[j] = s.cols[j][:mark[j]]
 			}
+			s.pending = s.pending[:0]
 			return err
 		}
 	}
+	s.commitStats()
 	s.rows++
+	return nil
+}
+
+// leaf shreds v for leaf node n (see value).
+func (s *shredder) leaf(n *wnode, v any, rep, parentDef int) error {
+	if v == nil {
+		return s.null(n, rep, parentDef)
+	}
+	col := append(s.cols[n.leaf], parquet.Value{})
+	p := &col[len(col)-1]
+	if err := s.leafValue(n, v, p); err != nil {
+		return err
+	}
+	setLevels(p, rep, n.def, n.leaf)
+	s.cols[n.leaf] = col
+	return nil
+}
+
+// setLevels sets the levels of *p in place. The value is built in the
+// column's slot and never copied: parquet.Value.Level (and returning a
+// Value) copies it through narrow stores and a wide load, a
+// store-forwarding stall that cost as much as the rest of shredding a
+// value.
+func setLevels(p *parquet.Value, rep, def, leaf int) {
+	p.SetRepetitionLevel(rep)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+// null shreds a NULL for node n.
+func (s *shredder) null(n *wnode, rep, parentDef int) error {
+	if !n.optional {
+		return errs.E(errs.Invalid, ReasonSchemaMismatch, "column %s is not nullable but the value is NULL", n.path)
+	}
+	s.nulls(n, rep, parentDef)
+	if n.stat != nil {
+		s.pendingStat(n.stat, statOpNull)
+	}
 	return nil
 }
 
@@ -352,23 +525,11 @@ func (s *shredder) addRow(r Row) error {
 // leaf value and def the definition level of the parent.
 func (s *shredder) value(n *wnode, v any, rep, parentDef int) error {
 	if v == nil {
-		if !n.optional {
-			return errs.E(errs.Invalid, ReasonSchemaMismatch, "column %s is not nullable but the value is NULL", n.path)
-		}
-		s.nulls(n, rep, parentDef)
-		if n.stat != nil {
-			n.stat.addNull()
-		}
-		return nil
+		return s.null(n, rep, parentDef)
 	}
 	switch n.kind {
 	case wLeaf:
-		pv, err := s.leafValue(n, v)
-		if err != nil {
-			return err
-		}
-		s.cols[n.leaf] = append(s.cols[n.leaf], pv.Level(rep, n.def, n.leaf))
-		return nil
+		return s.leaf(n, v, rep, parentDef)
 	case wStruct:
 		r, ok := v.(Row)
 		if !ok {
@@ -459,155 +620,166 @@ func toInt64(v any) (int64, bool) {
 	return 0, false
 }
 
-// leafValue converts a Go value to the Parquet value of a leaf and feeds
-// the statistics.
-func (s *shredder) leafValue(n *wnode, v any) (parquet.Value, error) {
+// leafValue converts a Go value to the Parquet value of a leaf, stored in
+// *dst (without levels), and feeds the statistics.
+func (s *shredder) leafValue(n *wnode, v any, dst *parquet.Value) error {
 	st := n.stat
-	switch t := n.dt.(type) {
-	case *DecimalType:
-		d, ok := v.(Decimal)
-		if !ok || d.Unscaled == nil {
-			return parquet.Value{}, mismatch(n, v)
-		}
-		u := d.Unscaled
-		if d.Scale != t.Scale {
-			if d.Scale < t.Scale {
-				u = d.Rescale(t.Scale).Unscaled
-			} else {
-				m := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale-t.Scale)), nil)
-				q, r := new(big.Int).QuoRem(d.Unscaled, m, new(big.Int))
-				if r.Sign() != 0 {
-					return parquet.Value{}, errs.E(errs.Invalid, ReasonSchemaMismatch, "column %s is %s; %s cannot be stored without rounding", n.path, t, d)
-				}
-				u = q
+	switch n.lk {
+	case lkLong:
+		x, ok := v.(int64)
+		if !ok {
+			if x, ok = toInt64(v); !ok {
+				return mismatch(n, v)
 			}
-		}
-		if !decimalFits(u, t.Precision) {
-			return parquet.Value{}, errs.E(errs.Invalid, ReasonSchemaMismatch, "column %s is %s; %s overflows its precision", n.path, t, d)
 		}
 		if st != nil {
-			st.addDecimal(u)
+			s.pendingStat(st, statOpInt).i = x
 		}
 		s.bytes += 8
-		switch {
-		case t.Precision <= 9:
-			return parquet.Int32Value(int32(u.Int64())), nil
-		case t.Precision <= 18:
-			return parquet.Int64Value(u.Int64()), nil
+		*dst = parquet.Int64Value(x)
+		return nil
+	case lkInt:
+		x, ok := toInt64(v)
+		if !ok || x < n.lo || x > n.hi {
+			return mismatch(n, v)
 		}
-		return parquet.FixedLenByteArrayValue(twosComplement(u, decimalBytes(t.Precision))), nil
-	case *PrimitiveType:
-		switch t.Name {
-		case "long":
-			x, ok := toInt64(v)
+		if st != nil {
+			s.pendingStat(st, statOpInt).i = x
+		}
+		s.bytes += 4
+		*dst = parquet.Int32Value(int32(x))
+		return nil
+	case lkDouble:
+		x, ok := v.(float64)
+		if !ok {
+			f, ok := v.(float32)
 			if !ok {
-				return parquet.Value{}, mismatch(n, v)
+				return mismatch(n, v)
 			}
-			if st != nil {
-				st.addInt(x)
+			x = float64(f)
+		}
+		if st != nil {
+			s.pendingStat(st, statOpFloat).f = x
+		}
+		s.bytes += 8
+		*dst = parquet.DoubleValue(x)
+		return nil
+	case lkFloat:
+		var x float32
+		switch f := v.(type) {
+		case float32:
+			x = f
+		case float64:
+			x = float32(f)
+		default:
+			return mismatch(n, v)
+		}
+		if st != nil {
+			s.pendingStat(st, statOpFloat).f = float64(x)
+		}
+		s.bytes += 4
+		*dst = parquet.FloatValue(x)
+		return nil
+	case lkString:
+		x, ok := v.(string)
+		if !ok {
+			return mismatch(n, v)
+		}
+		if st != nil {
+			s.pendingStat(st, statOpString).s = x
+		}
+		s.bytes += int64(len(x)) + 4
+		*dst = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(x), len(x)))
+		return nil
+	case lkBinary:
+		x, ok := v.([]byte)
+		if !ok {
+			return mismatch(n, v)
+		}
+		s.bytes += int64(len(x)) + 4
+		*dst = parquet.ByteArrayValue(x)
+		return nil
+	case lkBool:
+		x, ok := v.(bool)
+		if !ok {
+			return mismatch(n, v)
+		}
+		s.bytes++
+		*dst = parquet.BooleanValue(x)
+		return nil
+	case lkDate:
+		x, ok := v.(time.Time)
+		if !ok {
+			return mismatch(n, v)
+		}
+		d := dateDays(x)
+		if st != nil {
+			s.pendingStat(st, statOpInt).i = d
+		}
+		s.bytes += 4
+		*dst = parquet.Int32Value(int32(d))
+		return nil
+	case lkTimestamp, lkTimestampNTZ:
+		x, ok := v.(time.Time)
+		if !ok {
+			return mismatch(n, v)
+		}
+		var us int64
+		if n.lk == lkTimestamp {
+			us = x.UnixMicro()
+		} else {
+			us = ntzMicros(x)
+		}
+		if st != nil {
+			s.pendingStat(st, statOpInt).i = us
+		}
+		s.bytes += 8
+		*dst = parquet.Int64Value(us)
+		return nil
+	case lkDecimal:
+		return s.decimalValue(n, v, dst)
+	}
+	return mismatch(n, v)
+}
+
+// decimalValue converts a Decimal to the Parquet value of a decimal leaf
+// (rescaled to the column's scale), stored in *dst, and feeds the statistics.
+func (s *shredder) decimalValue(n *wnode, v any, dst *parquet.Value) error {
+	t := n.dt.(*DecimalType)
+	d, ok := v.(Decimal)
+	if !ok || d.Unscaled == nil {
+		return mismatch(n, v)
+	}
+	u := d.Unscaled
+	if d.Scale != t.Scale {
+		if d.Scale < t.Scale {
+			u = d.Rescale(t.Scale).Unscaled
+		} else {
+			m := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale-t.Scale)), nil)
+			q, r := new(big.Int).QuoRem(d.Unscaled, m, new(big.Int))
+			if r.Sign() != 0 {
+				return errs.E(errs.Invalid, ReasonSchemaMismatch, "column %s is %s; %s cannot be stored without rounding", n.path, t, d)
 			}
-			s.bytes += 8
-			return parquet.Int64Value(x), nil
-		case "integer", "short", "byte":
-			x, ok := toInt64(v)
-			lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
-			if t.Name == "short" {
-				lo, hi = math.MinInt16, math.MaxInt16
-			} else if t.Name == "byte" {
-				lo, hi = math.MinInt8, math.MaxInt8
-			}
-			if !ok || x < lo || x > hi {
-				return parquet.Value{}, mismatch(n, v)
-			}
-			if st != nil {
-				st.addInt(x)
-			}
-			s.bytes += 4
-			return parquet.Int32Value(int32(x)), nil
-		case "double":
-			var x float64
-			switch f := v.(type) {
-			case float64:
-				x = f
-			case float32:
-				x = float64(f)
-			default:
-				return parquet.Value{}, mismatch(n, v)
-			}
-			if st != nil {
-				st.addFloat(x)
-			}
-			s.bytes += 8
-			return parquet.DoubleValue(x), nil
-		case "float":
-			var x float32
-			switch f := v.(type) {
-			case float32:
-				x = f
-			case float64:
-				x = float32(f)
-			default:
-				return parquet.Value{}, mismatch(n, v)
-			}
-			if st != nil {
-				st.addFloat(float64(x))
-			}
-			s.bytes += 4
-			return parquet.FloatValue(x), nil
-		case "string":
-			x, ok := v.(string)
-			if !ok {
-				return parquet.Value{}, mismatch(n, v)
-			}
-			if st != nil {
-				st.addString(x)
-			}
-			s.bytes += int64(len(x)) + 4
-			return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(x), len(x))), nil
-		case "binary":
-			x, ok := v.([]byte)
-			if !ok {
-				return parquet.Value{}, mismatch(n, v)
-			}
-			s.bytes += int64(len(x)) + 4
-			return parquet.ByteArrayValue(x), nil
-		case "boolean":
-			x, ok := v.(bool)
-			if !ok {
-				return parquet.Value{}, mismatch(n, v)
-			}
-			s.bytes++
-			return parquet.BooleanValue(x), nil
-		case "date":
-			x, ok := v.(time.Time)
-			if !ok {
-				return parquet.Value{}, mismatch(n, v)
-			}
-			d := dateDays(x)
-			if st != nil {
-				st.addInt(d)
-			}
-			s.bytes += 4
-			return parquet.Int32Value(int32(d)), nil
-		case "timestamp", "timestamp_ntz":
-			x, ok := v.(time.Time)
-			if !ok {
-				return parquet.Value{}, mismatch(n, v)
-			}
-			var us int64
-			if t.Name == "timestamp" {
-				us = x.UnixMicro()
-			} else {
-				us = ntzMicros(x)
-			}
-			if st != nil {
-				st.addInt(us)
-			}
-			s.bytes += 8
-			return parquet.Int64Value(us), nil
+			u = q
 		}
 	}
-	return parquet.Value{}, mismatch(n, v)
+	if !decimalFits(u, t.Precision) {
+		return errs.E(errs.Invalid, ReasonSchemaMismatch, "column %s is %s; %s overflows its precision", n.path, t, d)
+	}
+	if n.stat != nil {
+		s.pendingStat(n.stat, statOpDecimal).d = u
+	}
+	s.bytes += 8
+	switch {
+	case t.Precision <= 9:
+		*dst = parquet.Int32Value(int32(u.Int64()))
+		return nil
+	case t.Precision <= 18:
+		*dst = parquet.Int64Value(u.Int64())
+		return nil
+	}
+	*dst = parquet.FixedLenByteArrayValue(twosComplement(u, decimalBytes(t.Precision)))
+	return nil
 }
 
 // dateDays is the number of days since 1970-01-01 of t's calendar date.

@@ -52,26 +52,24 @@ type colStat struct {
 	scale    int
 }
 
-func newLeafStat(name string, dt DataType) *colStat {
+// newLeafStat returns the statistics of leaf n, whose leaf kind is set.
+func newLeafStat(name string, n *wnode) *colStat {
 	s := &colStat{name: name, kind: statNullOnly}
-	switch t := dt.(type) {
-	case *DecimalType:
-		s.kind, s.scale = statDecimal, t.Scale
-	case *PrimitiveType:
-		switch t.Name {
-		case "byte", "short", "integer", "long":
-			s.kind = statInt
-		case "float", "double":
-			s.kind = statFloat
-		case "string":
-			s.kind = statString
-		case "date":
-			s.kind = statDate
-		case "timestamp":
-			s.kind = statTimestamp
-		case "timestamp_ntz":
-			s.kind = statTimestampNTZ
-		}
+	switch n.lk {
+	case lkDecimal:
+		s.kind, s.scale = statDecimal, n.dt.(*DecimalType).Scale
+	case lkLong, lkInt:
+		s.kind = statInt
+	case lkFloat, lkDouble:
+		s.kind = statFloat
+	case lkString:
+		s.kind = statString
+	case lkDate:
+		s.kind = statDate
+	case lkTimestamp:
+		s.kind = statTimestamp
+	case lkTimestampNTZ:
+		s.kind = statTimestampNTZ
 	}
 	return s
 }

@@ -1,8 +1,10 @@
 package delta
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"sort"
 	"strings"
@@ -250,3 +252,70 @@ func TestProtocolSelection(t *testing.T) {
 }
 
 var _ blob.Bucket = (*memblob.Bucket)(nil)
+
+// TestFlatShreddingRejectsWholeRow writes a schema of primitive columns
+// only (the shredder's flat path) with NULLs and rows rejected at their
+// first, middle and last column: rejected rows leave nothing in the file
+// or its statistics, and the file reads back as the accepted rows.
+func TestFlatShreddingRejectsWholeRow(t *testing.T) {
+	schema := &StructType{Fields: []*StructField{field("id", TypeLong), field("s", TypeString),
+		field("d", TypeDouble), {Name: "n", Type: TypeInteger, Nullable: false}}}
+	plan, err := buildParquetPlan(schema, ColumnMappingNone, -1)
+	require.NoError(t, err)
+	require.True(t, plan.flat)
+	var buf bytes.Buffer
+	fw := newParquetFileWriter(&buf, plan, "test")
+	var want []Row
+	for i := 0; i < 10000; i++ {
+		r := Row{int64(i), fmt.Sprintf("s%05d", i), float64(i) / 4, int32(i)}
+		if i%7 == 0 {
+			r[0], r[1], r[2] = nil, nil, nil
+		}
+		require.NoError(t, fw.Write(r))
+		want = append(want, r)
+		for _, bad := range []Row{
+			{"x", "late", 1.0, int32(1)},                  // first column
+			{int64(-1), "zzz", "x", int32(1)},             // middle column
+			{int64(-1), "zzz", 1.0, nil},                  // last column: NULL in a non-nullable column
+			{int64(-1), "zzz", 1.0, int64(math.MaxInt64)}, // last column: out of range
+		} {
+			err := fw.Write(bad)
+			require.Equal(t, errs.Invalid, errs.KindOf(err), "%v", err)
+		}
+	}
+	_, err = fw.Close()
+	require.NoError(t, err)
+	require.Equal(t, int64(len(want)), fw.rows)
+	require.Equal(t, `{"numRecords":10000,"minValues":{"id":1,"s":"s00001","d":0.25,"n":0},"maxValues":{"id":9999,"s":"s09999","d":2499.75,"n":9999},"nullCount":{"id":1429,"s":1429,"d":1429,"n":0}}`,
+		statsJSON(fw.rows, plan.stats))
+	pf, err := openParquet("flat", buf.Bytes())
+	require.NoError(t, err)
+	var got []Row
+	require.NoError(t, pf.readRows(schema, fieldMatcher{ColumnMappingNone}, func(r Row) error {
+		got = append(got, append(Row{}, r...))
+		return nil
+	}))
+	require.Equal(t, len(want), len(got))
+	for i := range want {
+		require.Equal(t, rowString(want[i]), rowString(got[i]))
+	}
+}
+
+// TestNestedShreddingRejectsWholeRow: a row rejected after a NULL struct
+// counts no NULLs and widens no bounds.
+func TestNestedShreddingRejectsWholeRow(t *testing.T) {
+	schema := &StructType{Fields: []*StructField{field("st", &StructType{Fields: []*StructField{field("x", TypeInteger)}}), field("id", TypeLong)}}
+	plan, err := buildParquetPlan(schema, ColumnMappingNone, -1)
+	require.NoError(t, err)
+	require.False(t, plan.flat)
+	var buf bytes.Buffer
+	fw := newParquetFileWriter(&buf, plan, "test")
+	require.NoError(t, fw.Write(Row{Row{int32(5)}, int64(1)}))
+	require.Equal(t, errs.Invalid, errs.KindOf(fw.Write(Row{nil, "x"})))
+	require.Equal(t, errs.Invalid, errs.KindOf(fw.Write(Row{Row{int32(-9)}, "x"})))
+	require.NoError(t, fw.Write(Row{Row{int32(7)}, int64(2)}))
+	_, err = fw.Close()
+	require.NoError(t, err)
+	require.Equal(t, `{"numRecords":2,"minValues":{"st":{"x":5},"id":1},"maxValues":{"st":{"x":7},"id":2},"nullCount":{"st":{"x":0},"id":0}}`,
+		statsJSON(fw.rows, plan.stats))
+}
