@@ -35,6 +35,7 @@ type dataWriter struct {
 	now        func() time.Time
 
 	open    map[string]*openFile
+	unpart  *openFile // open[""] of an unpartitioned table, saving a map lookup per row
 	order   []string
 	scratch Row
 	seq     int
@@ -132,17 +133,23 @@ func (w *dataWriter) Write(r Row) error {
 		}
 		key = sb.String()
 	}
-	f := w.open[key]
+	f := w.unpart
 	if f == nil {
-		var err error
-		if f, err = w.openFile(key, r); err != nil {
-			return err
+		if f = w.open[key]; f == nil {
+			var err error
+			if f, err = w.openFile(key, r); err != nil {
+				return err
+			}
 		}
 	}
-	for j, i := range w.dataIdx {
-		w.scratch[j] = r[i]
+	data := r
+	if len(w.partCols) > 0 {
+		for j, i := range w.dataIdx {
+			w.scratch[j] = r[i]
+		}
+		data = w.scratch
 	}
-	if err := f.fw.Write(w.scratch); err != nil {
+	if err := f.fw.Write(data); err != nil {
 		if errs.KindOf(err) == errs.Invalid {
 			return err
 		}
@@ -217,6 +224,9 @@ func (w *dataWriter) openFile(key string, r Row) (*openFile, error) {
 	}()
 	f.fw = newParquetFileWriter(pw, plan, w.engine)
 	w.open[key] = f
+	if len(w.partCols) == 0 {
+		w.unpart = f
+	}
 	w.order = append(w.order, key)
 	return f, nil
 }
@@ -224,6 +234,9 @@ func (w *dataWriter) openFile(key string, r Row) (*openFile, error) {
 func (w *dataWriter) closeFile(key string) error {
 	f := w.open[key]
 	delete(w.open, key)
+	if w.unpart == f {
+		w.unpart = nil
+	}
 	for i, k := range w.order {
 		if k == key {
 			w.order = append(w.order[:i], w.order[i+1:]...)
@@ -269,7 +282,7 @@ func (w *dataWriter) Abort() {
 		f.pw.CloseWithError(errs.E(errs.Canceled, "DELTA_WRITE_ABORTED", "write aborted"))
 		<-f.done
 	}
-	w.open, w.order = map[string]*openFile{}, nil
+	w.open, w.order, w.unpart = map[string]*openFile{}, nil, nil
 }
 
 // EncodeLogPath percent-encodes a relative path the way Spark writes add

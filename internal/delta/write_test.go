@@ -319,3 +319,32 @@ func TestNestedShreddingRejectsWholeRow(t *testing.T) {
 	require.Equal(t, `{"numRecords":2,"minValues":{"st":{"x":5},"id":1},"maxValues":{"st":{"x":7},"id":2},"nullCount":{"st":{"x":0},"id":0}}`,
 		statsJSON(fw.rows, plan.stats))
 }
+
+// TestTargetFileSizeUnpartitioned rolls the one open file of an
+// unpartitioned table: every row lands in exactly one file and each file's
+// numRecords counts its rows.
+func TestTargetFileSizeUnpartitioned(t *testing.T) {
+	ctx := context.Background()
+	tbl, _ := mustLocalTable(t)
+	mustCreate(t, tbl, &StructType{Fields: []*StructField{field("id", TypeLong), field("s", TypeString)}}, nil, nil)
+	var rows []Row
+	for i := 0; i < 20000; i++ {
+		rows = append(rows, Row{int64(i), fmt.Sprintf("row-%06d", i)})
+	}
+	_, err := tbl.Append(ctx, rows, WriteOptions{Txn: TransactionOptions{TargetFileSize: 64 << 10}})
+	require.NoError(t, err)
+	snap, err := tbl.Latest(ctx)
+	require.NoError(t, err)
+	require.Greater(t, len(snap.Files()), 1)
+	total := int64(0)
+	for _, f := range snap.Files() {
+		total += ParseStats(f.Stats, snap.Schema(), ColumnMappingNone).NumRecords
+	}
+	require.Equal(t, int64(len(rows)), total)
+	got := wReadAll(t, tbl)
+	sortRows(rows)
+	require.Len(t, got, len(rows))
+	for i := range rows {
+		require.Equal(t, rowString(rows[i]), rowString(got[i]))
+	}
+}
