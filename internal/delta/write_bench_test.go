@@ -37,9 +37,9 @@ type benchRec struct {
 const benchBatch = 1 << 16
 
 // BenchmarkAppend writes N rows of (long, double, string) through the Delta
-// writer (Parquet + statistics + commit, into an in-memory bucket) and the
-// same rows with parquet-go's GenericWriter directly into memory (the
-// baseline, measured in the same run). Both cycle over one pre-built batch
+// writer (Parquet + statistics + commit, into a localfs table) and the same
+// rows with parquet-go's GenericWriter into one local file (the baseline,
+// measured in the same run); both fsync. Both cycle over one pre-built batch
 // so row generation is not measured. Reported: rows/s of each and
 // delta/baseline throughput ratio.
 func BenchmarkAppend(b *testing.B) {
