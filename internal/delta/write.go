@@ -46,13 +46,22 @@ type dataWriter struct {
 }
 
 type openFile struct {
-	key    string
-	rel    string
-	pv     PartitionValues
-	fw     *parquetFileWriter
-	pw     *io.PipeWriter
-	done   chan error
+	key string
+	rel string
+	pv  PartitionValues
+	fw  *parquetFileWriter
+	pw  *io.PipeWriter
+	// done is closed when the Put of the file returned, with its error in
+	// putErr (closed, not sent, so that any number of waiters see it).
+	done   chan struct{}
+	putErr error
 	failed error
+}
+
+// wait waits for the file's Put and returns its error.
+func (f *openFile) wait() error {
+	<-f.done
+	return f.putErr
 }
 
 // maxOpenPartitionFiles bounds how many partition files are open at once;
@@ -173,7 +182,7 @@ func fieldNames(s *StructType) string {
 // fileFailed reports the Put error when a write into the pipe failed.
 func (w *dataWriter) fileFailed(f *openFile, err error) error {
 	f.pw.CloseWithError(err)
-	if perr := <-f.done; perr != nil {
+	if perr := f.wait(); perr != nil {
 		f.failed = perr
 		return fmt.Errorf("write data file %s: %w", f.key, perr)
 	}
@@ -213,14 +222,12 @@ func (w *dataWriter) openFile(key string, r Row) (*openFile, error) {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
-	f := &openFile{key: w.table.root + rel, rel: rel, pv: pv, pw: pw, done: make(chan error, 1)}
+	f := &openFile{key: w.table.root + rel, rel: rel, pv: pv, pw: pw, done: make(chan struct{})}
 	go func() {
 		err := w.table.bucket.Put(w.ctx, f.key, pr, blob.PutOptions{ContentType: "application/vnd.apache.parquet"})
 		pr.CloseWithError(err)
-		if err == nil {
-			err = nil
-		}
-		f.done <- err
+		f.putErr = err
+		close(f.done)
 	}()
 	f.fw = newParquetFileWriter(pw, plan, w.engine)
 	w.open[key] = f
@@ -248,7 +255,7 @@ func (w *dataWriter) closeFile(key string) error {
 		return w.fileFailed(f, err)
 	}
 	f.pw.Close()
-	if err := <-f.done; err != nil {
+	if err := f.wait(); err != nil {
 		return fmt.Errorf("write data file %s: %w", f.key, err)
 	}
 	w.bytes += size
@@ -280,7 +287,7 @@ func (w *dataWriter) Abort() {
 	for _, k := range w.order {
 		f := w.open[k]
 		f.pw.CloseWithError(errs.E(errs.Canceled, "DELTA_WRITE_ABORTED", "write aborted"))
-		<-f.done
+		f.wait()
 	}
 	w.open, w.order, w.unpart = map[string]*openFile{}, nil, nil
 }
