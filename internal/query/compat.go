@@ -95,7 +95,7 @@ func dialectEdits(toks []token) []edit {
 			edits = append(edits, edit{t.Pos, t.End, "EXCLUDE"})
 			continue
 		}
-		if i+1 >= len(toks) || toks[i+1].Text != "(" || toks[i+1].Pos != t.End || prev == "." || strings.EqualFold(prev, "AS") {
+		if i+1 >= len(toks) || toks[i+1].Text != "(" || toks[i+1].Pos != t.End || prev == "." || prev == "::" || strings.EqualFold(prev, "AS") {
 			continue
 		}
 		args, closing := callArgs(toks, i+1)

@@ -135,3 +135,9 @@ SELECT map(['a', 'b'], [1, 2]) AS duck, map(list_value('x'), list_value(9)) AS d
 ----
 duck	duck2	spark	spark2
 {a:1,b:2}	{x:9}	{a:1,b:2}	{c:3}
+
+query
+SELECT CAST(1.5 AS DECIMAL(4,1)) AS a, {'x': 1}::STRUCT(x INTEGER) AS b, CAST([1] AS INT[]) AS c, '7'::INT AS d
+----
+a	b	c	d
+1.5	{x:1}	[1]	7
