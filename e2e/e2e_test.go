@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakebox/lakebox/internal/client"
+	"github.com/lakebox/lakebox/internal/httpapi"
 	"github.com/lakebox/lakebox/internal/testenv"
 )
 
@@ -272,4 +273,66 @@ func TestBadInvocations(t *testing.T) {
 			require.Empty(t, entries, "nothing half-created")
 		})
 	}
+}
+
+// TestReplicasShareSQL runs SQL on two server processes sharing one
+// PostgreSQL database and one S3 bucket: a table written through A is read
+// through B; a statement submitted through A is polled and fetched through
+// B; when A is killed (kill -9) while running a statement, B reports that
+// statement FAILED once A's heartbeat is stale, and A's finished results
+// stay available through B.
+func TestReplicasShareSQL(t *testing.T) {
+	pg := testenv.Postgres(t)
+	s3 := testenv.S3(t)
+	const admin = "lbx_e2e-admin-token-abcdef"
+	env := []string{"LAKEBOX_ADMIN_TOKEN=" + admin, "AWS_ACCESS_KEY_ID=" + s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3.SecretKey}
+	s3.Prefix = "lakebox"
+	args := []string{"--metastore", pg, "--warehouse", s3.URL(), "--log-level", "warn"}
+	a := startServer(t, t.TempDir(), env, args...)
+	b := startServer(t, t.TempDir(), env, args...)
+	ctx := context.Background()
+	ca, cb := client.New(a.URL, admin), client.New(b.URL, admin)
+	run := func(c *client.Client, q string) [][]*string {
+		t.Helper()
+		res, err := c.RunStatement(ctx, httpapi.ExecuteStatementRequest{Statement: q, WaitTimeout: "30s"}, nil)
+		require.NoError(t, err, q)
+		return res.Rows
+	}
+	run(ca, "CREATE TABLE main.default.e2e (id INT, s STRING)")
+	run(ca, "INSERT INTO main.default.e2e SELECT range, 'row ' || range FROM range(30000)")
+	rows := run(cb, "SELECT count(*), max(s) FROM main.default.e2e")
+	require.Equal(t, "30000", *rows[0][0], "written through A, read through B")
+
+	// A result computed by A, three chunks, fetched through B.
+	resp, err := ca.ExecuteStatement(ctx, httpapi.ExecuteStatementRequest{Statement: "SELECT * FROM main.default.e2e ORDER BY id", WaitTimeout: "30s"})
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", resp.Status.State)
+	done := resp.StatementID
+	chunk, err := cb.GetChunk(ctx, done, 2)
+	require.NoError(t, err)
+	require.Equal(t, "20000", *chunk.DataArray[0][0])
+
+	// A statement running on A when A dies.
+	slow, err := ca.ExecuteStatement(ctx, httpapi.ExecuteStatementRequest{
+		Statement: "SELECT sum(x.range * y.range) FROM range(300000) x, range(300000) y", WaitTimeout: "0s"})
+	require.NoError(t, err)
+	got, err := cb.GetStatement(ctx, slow.StatementID)
+	require.NoError(t, err)
+	require.Contains(t, []string{"PENDING", "RUNNING"}, got.Status.State)
+	require.NoError(t, a.cmd.Process.Signal(syscall.SIGKILL))
+	a.wait(t, 30*time.Second)
+	deadline := time.Now().Add(90 * time.Second)
+	for got.Status.State == "PENDING" || got.Status.State == "RUNNING" {
+		require.True(t, time.Now().Before(deadline), "statement still %s on B after A died", got.Status.State)
+		time.Sleep(time.Second)
+		got, err = cb.GetStatement(ctx, slow.StatementID)
+		require.NoError(t, err)
+	}
+	require.Equal(t, "FAILED", got.Status.State)
+	require.Contains(t, got.Status.Error.Message, "stopped before it finished")
+
+	// A's finished result outlives A.
+	chunk, err = cb.GetChunk(ctx, done, 1)
+	require.NoError(t, err)
+	require.Equal(t, "10000", *chunk.DataArray[0][0])
 }

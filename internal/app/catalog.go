@@ -22,6 +22,14 @@ func warehouseURL(cfg config.Server) string {
 	if strings.HasPrefix(cfg.Warehouse, "file://") {
 		return "file://" + filepath.Clean(strings.TrimPrefix(cfg.Warehouse, "file://"))
 	}
+	// s3://bucket/prefix without the connection settings of its query
+	// (endpoint, region, path_style): locations under it are plain paths.
+	if c, err := s3blob.ParseURL(cfg.Warehouse); err == nil {
+		if c.Prefix == "" {
+			return "s3://" + c.Bucket
+		}
+		return "s3://" + c.Bucket + "/" + c.Prefix
+	}
 	return strings.TrimRight(cfg.Warehouse, "/")
 }
 
