@@ -60,6 +60,7 @@ type Engine struct {
 	sem     chan struct{}
 
 	cache    *fileCache // nil = local tables only
+	tables   tableCache // delta.Table per storage location, across statements
 	parser   *sql.DB    // locked-down DuckDB used only to parse
 	builtins map[string]bool
 	mu       sync.Mutex
@@ -235,6 +236,7 @@ func (e *Engine) Close() error {
 	for _, in := range spares {
 		in.closeNow()
 	}
+	e.tables.close()
 	return e.parser.Close()
 }
 

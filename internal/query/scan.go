@@ -19,35 +19,6 @@ import (
 	"github.com/lakebox/lakebox/internal/errs"
 )
 
-// openTable opens the Delta table at a storage location and returns it with
-// the local directory DuckDB reads.
-func (st *stmt) openTable(ctx context.Context, location string) (*delta.Table, string, error) {
-	if location == "" {
-		return nil, "", errs.E(errs.FailedPrecondition, "TABLE_HAS_NO_LOCATION", "the table has no storage location")
-	}
-	b, err := st.e.storage.Open(ctx, location)
-	if err != nil {
-		return nil, "", err
-	}
-	st.closers = append(st.closers, b)
-	ld, ok := b.(LocalDir)
-	if !ok {
-		if st.e.cache == nil {
-			return nil, "", errs.E(errs.Unimplemented, "UNSUPPORTED_STORAGE", "the SQL engine reads tables on local disk only (file:// warehouse); %s is not", location)
-		}
-		dir, err := st.e.cache.dirFor(location)
-		if err != nil {
-			return nil, "", err
-		}
-		if st.remote == nil {
-			st.remote = map[string]blob.Bucket{}
-		}
-		st.remote[dir] = b
-		return delta.NewTable(b, ""), dir, nil
-	}
-	return delta.NewTable(b, ""), strings.TrimRight(ld.Dir(), "/"), nil
-}
-
 // localDir returns the local directory of a storage location whose files
 // DuckDB reads directly (volumes): remote buckets are not supported.
 func (st *stmt) localDir(ctx context.Context, location string) (string, error) {
