@@ -152,28 +152,37 @@ func apiStatus(t *testing.T, err error) int {
 	return e.Status
 }
 
-// TestReplicasShareIdentity starts two servers on one PostgreSQL database and
-// one S3 bucket at the same time: a token created through one works on the
-// other, and a token revoked through one fails on both.
-func TestReplicasShareIdentity(t *testing.T) {
+// replicaAdmin is the admin token of the servers startReplicas starts.
+const replicaAdmin = "lbx_e2e-admin-token-abcdef"
+
+// startReplicas starts two servers at the same time on one fresh
+// PostgreSQL database and one S3 bucket (given as an s3:// URL with its
+// connection settings, keys in the environment), and returns them with the
+// S3 secret key (which must never appear in their output).
+func startReplicas(t *testing.T) (a, b *proc, secret string) {
 	pg := testenv.Postgres(t)
 	s3 := testenv.S3(t)
-	const admin = "lbx_e2e-admin-token-abcdef"
-	env := []string{"LAKEBOX_ADMIN_TOKEN=" + admin, "AWS_ACCESS_KEY_ID=" + s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3.SecretKey}
+	env := []string{"LAKEBOX_ADMIN_TOKEN=" + replicaAdmin, "AWS_ACCESS_KEY_ID=" + s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3.SecretKey}
 	s3.Prefix = "lakebox"
 	args := []string{"--metastore", pg, "--warehouse", s3.URL(), "--log-level", "warn"}
-
-	var a, b *proc
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); a = startServer(t, t.TempDir(), env, args...) }()
 	go func() { defer wg.Done(); b = startServer(t, t.TempDir(), env, args...) }()
 	wg.Wait()
+	return a, b, s3.SecretKey
+}
+
+// TestReplicasShareIdentity starts two servers on one PostgreSQL database and
+// one S3 bucket at the same time: a token created through one works on the
+// other, and a token revoked through one fails on both.
+func TestReplicasShareIdentity(t *testing.T) {
+	a, b, secret := startReplicas(t)
 	require.NotContains(t, a.Stdout+b.Stdout, "shown only this once", "LAKEBOX_ADMIN_TOKEN is used, nothing generated")
-	require.NotContains(t, a.Stdout+b.Stdout, s3.SecretKey)
+	require.NotContains(t, a.Stdout+b.Stdout, secret)
 
 	ctx := context.Background()
-	ca, cb := client.New(a.URL, admin), client.New(b.URL, admin)
+	ca, cb := client.New(a.URL, replicaAdmin), client.New(b.URL, replicaAdmin)
 	tok, err := ca.CreateToken(ctx, 3600, "made on A")
 	require.NoError(t, err)
 	onA, onB := client.New(a.URL, tok.TokenValue), client.New(b.URL, tok.TokenValue)
@@ -282,16 +291,9 @@ func TestBadInvocations(t *testing.T) {
 // statement FAILED once A's heartbeat is stale, and A's finished results
 // stay available through B.
 func TestReplicasShareSQL(t *testing.T) {
-	pg := testenv.Postgres(t)
-	s3 := testenv.S3(t)
-	const admin = "lbx_e2e-admin-token-abcdef"
-	env := []string{"LAKEBOX_ADMIN_TOKEN=" + admin, "AWS_ACCESS_KEY_ID=" + s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3.SecretKey}
-	s3.Prefix = "lakebox"
-	args := []string{"--metastore", pg, "--warehouse", s3.URL(), "--log-level", "warn"}
-	a := startServer(t, t.TempDir(), env, args...)
-	b := startServer(t, t.TempDir(), env, args...)
+	a, b, _ := startReplicas(t)
 	ctx := context.Background()
-	ca, cb := client.New(a.URL, admin), client.New(b.URL, admin)
+	ca, cb := client.New(a.URL, replicaAdmin), client.New(b.URL, replicaAdmin)
 	run := func(c *client.Client, q string) [][]*string {
 		t.Helper()
 		res, err := c.RunStatement(ctx, httpapi.ExecuteStatementRequest{Statement: q, WaitTimeout: "30s"}, nil)

@@ -3,9 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/lakebox/lakebox/internal/app/apptest"
 	"github.com/lakebox/lakebox/internal/catalog"
 	"github.com/lakebox/lakebox/internal/client"
-	"github.com/lakebox/lakebox/internal/config"
 	"github.com/lakebox/lakebox/internal/httpapi"
 	"github.com/lakebox/lakebox/internal/testenv"
 )
@@ -26,20 +23,9 @@ import (
 func TestCredentialVendingOnS3(t *testing.T) {
 	s3 := testenv.S3(t)
 	ctx := context.Background()
-	scheme := "http://"
-	if s3.UseSSL {
-		scheme = "https://"
-	}
 	start := func(vend bool) *client.Client {
-		dir := t.TempDir()
-		cfg := config.Server{
-			DataDir: dir, Warehouse: "s3://" + s3.Bucket + "/wh", S3Endpoint: scheme + s3.Endpoint, S3Region: s3.Region,
-			S3AccessKey: s3.AccessKey, S3SecretKey: s3.SecretKey, S3PathStyle: true, S3VendStatic: vend,
-			Metastore: "sqlite://" + filepath.Join(dir, "metastore.db"),
-			LogLevel:  "info", LogFormat: "json", MaxBodyBytes: 1 << 20,
-			ReadTimeout: time.Minute, WriteTimeout: time.Minute, ShutdownTimeout: 5 * time.Second,
-			AdminToken: apptest.AdminToken,
-		}
+		cfg := s3ServerConfig(s3, t.TempDir())
+		cfg.S3VendStatic = vend
 		a, err := app.Open(ctx, cfg, nil)
 		require.NoError(t, err)
 		ts := httptest.NewServer(a.Handler)

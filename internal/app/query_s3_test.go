@@ -29,18 +29,7 @@ func TestSQLOnS3Warehouse(t *testing.T) {
 	s3 := testenv.S3(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	scheme := "http://"
-	if s3.UseSSL {
-		scheme = "https://"
-	}
-	cfg := config.Server{
-		DataDir: dir, Warehouse: "s3://" + s3.Bucket + "/wh", S3Endpoint: scheme + s3.Endpoint, S3Region: s3.Region,
-		S3AccessKey: s3.AccessKey, S3SecretKey: s3.SecretKey, S3PathStyle: true,
-		Metastore: "sqlite://" + filepath.Join(dir, "metastore.db"),
-		LogLevel:  "info", LogFormat: "json", MaxBodyBytes: 1 << 20,
-		ReadTimeout: time.Minute, WriteTimeout: time.Minute, ShutdownTimeout: 5 * time.Second,
-		AdminToken: apptest.AdminToken,
-	}
+	cfg := s3ServerConfig(s3, dir)
 	start := func() (*app.App, *client.Client, func()) {
 		a, err := app.Open(ctx, cfg, nil)
 		require.NoError(t, err)
@@ -102,4 +91,21 @@ func TestSQLOnS3Warehouse(t *testing.T) {
 	require.Equal(t, want, sql(c, "SELECT * FROM main.default.t ORDER BY id"))
 	require.Equal(t, [][]string{{"1", "eu"}, {"2", "us"}, {"3", "eu"}, {"10", "eu"}, {"30", "eu"}}, sql(c, "SELECT id, region FROM main.default.p ORDER BY id"))
 	require.Equal(t, [][]string{{"eu", "4"}, {"us", "1"}}, sql(c, "SELECT region, count(*) FROM main.default.p GROUP BY region ORDER BY region"))
+}
+
+// s3ServerConfig is a test server's configuration with its warehouse under
+// s3://<bucket>/wh on the test S3 server and its metastore in dir.
+func s3ServerConfig(s3 s3blob.Config, dir string) config.Server {
+	scheme := "http://"
+	if s3.UseSSL {
+		scheme = "https://"
+	}
+	return config.Server{
+		DataDir: dir, Warehouse: "s3://" + s3.Bucket + "/wh", S3Endpoint: scheme + s3.Endpoint, S3Region: s3.Region,
+		S3AccessKey: s3.AccessKey, S3SecretKey: s3.SecretKey, S3PathStyle: true,
+		Metastore: "sqlite://" + filepath.Join(dir, "metastore.db"),
+		LogLevel:  "info", LogFormat: "json", MaxBodyBytes: 1 << 20,
+		ReadTimeout: time.Minute, WriteTimeout: time.Minute, ShutdownTimeout: 5 * time.Second,
+		AdminToken: apptest.AdminToken,
+	}
 }

@@ -296,7 +296,7 @@ func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !finished(info.State) && wait > 0 && strings.EqualFold(req.OnWaitTimeout, "CANCEL") {
+	if !info.State.Finished() && wait > 0 && strings.EqualFold(req.OnWaitTimeout, "CANCEL") {
 		if err := a.st.Cancel(ctx, id); err != nil {
 			return err
 		}
@@ -306,10 +306,6 @@ func (a *sqlAPI) execute(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return a.respond(r, w, info)
-}
-
-func finished(s query.StatementState) bool {
-	return s != query.StatePending && s != query.StateRunning
 }
 
 func (a *sqlAPI) get(w http.ResponseWriter, r *http.Request) error {
@@ -453,7 +449,7 @@ func (a *sqlAPI) respond(r *http.Request, w http.ResponseWriter, info query.Stat
 		resp.Status.Error = statementError(info.Err, info.ID)
 	case query.StateSucceeded:
 		resp.Manifest = manifest(info)
-		_, c, data, err := a.st.Chunk(ctx, info.ID, 0)
+		c, data, err := a.st.ResultChunk(ctx, info, 0)
 		if err != nil {
 			return err
 		}

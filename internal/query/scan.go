@@ -197,7 +197,6 @@ func (st *stmt) bindTable(sc scope, full string, at *atClause, preds []delta.Pre
 	if err != nil {
 		return "", err
 	}
-	st.scanned += len(files)
 	raw, err := st.rawSQL(sc.ctx, t, dir, snap, files, false)
 	if err != nil {
 		return "", err
@@ -261,8 +260,10 @@ func policyColumn(ti *catalog.TableInfo, snap, latest *delta.Snapshot, name stri
 	}
 	mode := latest.ColumnMappingMode()
 	if mode == delta.ColumnMappingNone {
-		f := snap.Schema().Field(name)
-		return fieldName(f), f != nil, nil
+		if f := snap.Schema().Field(name); f != nil {
+			return f.Name, true, nil
+		}
+		return "", false, nil
 	}
 	phys := cur.PhysicalName(mode)
 	old := snap.ColumnMappingMode()
@@ -272,13 +273,6 @@ func policyColumn(ti *catalog.TableInfo, snap, latest *delta.Snapshot, name stri
 		}
 	}
 	return "", false, nil
-}
-
-func fieldName(f *delta.StructField) string {
-	if f == nil {
-		return ""
-	}
-	return f.Name
 }
 
 // maskedFields maps the lower-case names of snap's masked fields to their

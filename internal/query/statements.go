@@ -537,7 +537,7 @@ func (s *Statements) Wait(ctx context.Context, id string, d time.Duration) (Stat
 	poll := 20 * time.Millisecond
 	for {
 		info, err := s.get(ctx, id, true)
-		if err != nil || finished(info.State) || d <= 0 {
+		if err != nil || info.State.Finished() || d <= 0 {
 			return info, err
 		}
 		select {
@@ -551,7 +551,8 @@ func (s *Statements) Wait(ctx context.Context, id string, d time.Duration) (Stat
 	}
 }
 
-func finished(s StatementState) bool {
+// Finished reports whether a statement in state s has stopped running.
+func (s StatementState) Finished() bool {
 	return s != StatePending && s != StateRunning
 }
 
@@ -563,14 +564,14 @@ func (s *Statements) Cancel(ctx context.Context, id string) error {
 	if st := s.local(ctx, id); st != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !finished(st.info.State) {
+		if !st.info.State.Finished() {
 			st.canceled = true
 			st.cancel()
 		}
 		return nil
 	}
 	info, err := s.get(ctx, id, true)
-	if err != nil || finished(info.State) {
+	if err != nil || info.State.Finished() {
 		return err
 	}
 	return s.store.RequestCancel(ctx, id)
@@ -587,6 +588,14 @@ func (s *Statements) Chunk(ctx context.Context, id string, n int) (StatementInfo
 		return StatementInfo{}, Chunk{}, nil, err
 	}
 	return s.chunk(ctx, info, n, errs.Invalid, "INVALID_PARAMETER_VALUE")
+}
+
+// ResultChunk is Chunk for a statement the caller already holds: info as
+// Get or Wait returned it (they checked the owner), so the statement is not
+// read again.
+func (s *Statements) ResultChunk(ctx context.Context, info StatementInfo, n int) (Chunk, []byte, error) {
+	_, c, b, err := s.chunk(ctx, info, n, errs.Invalid, "INVALID_PARAMETER_VALUE")
+	return c, b, err
 }
 
 // chunk returns chunk n of a succeeded statement; an index out of range

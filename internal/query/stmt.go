@@ -29,7 +29,6 @@ type stmt struct {
 	compat  map[string]bool   // compatibility macros defined (compatMacros)
 	nextID  int
 	sources []string // tables read, with versions (lineage)
-	scanned int      // data files handed to DuckDB
 	closers []blob.Bucket
 	// remote maps the local mirror directory of a table on a remote
 	// bucket to that bucket (see fileCache); release unpins cached files.
